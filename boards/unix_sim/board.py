@@ -1,0 +1,107 @@
+# Board support for the unix-port device: the same interface as
+# boards/nodemcu_v3/board.py, backed by the simulator's peripherals.
+import os
+import socket
+import struct
+from binascii import unhexlify
+
+from micropython import const
+from nodefw import simctl
+
+NAME = "unix_sim"
+MODEL = "nodemcu-v3-sim"
+OLED_ADDR = const(0x3C)
+_ENODEV = const(19)
+
+_bus = None
+
+
+def simbus():
+    global _bus
+    if _bus is None:
+        import simbus as _simbus
+
+        _bus = _simbus.open_from_env()
+    return _bus
+
+
+def mac():
+    """The chip MAC, the device's serial number."""
+    return unhexlify(os.getenv("HOMECA_SIM_MAC"))
+
+
+class SimI2C:
+    """machine.I2C's write side; the devices on the bus live in the simulator."""
+
+    def scan(self):
+        return [OLED_ADDR]
+
+    def writeto(self, addr, buf, stop=True):
+        return self.writevto(addr, (buf,), stop)
+
+    def writevto(self, addr, vector, stop=True):
+        if addr != OLED_ADDR:
+            raise OSError(_ENODEV)
+        bus = simbus()
+        first = True
+        n = 0
+        for buf in vector:
+            mv = memoryview(buf)
+            for i in range(0, len(mv), simctl.I2C_CHUNK):
+                part = mv[i : i + simctl.I2C_CHUNK]
+                bus.send(simctl.I2C_WRITE, {"addr": addr, "first": first, "data": part})
+                first = False
+                n += len(part)
+        return n
+
+
+class SimButton:
+    """The FLASH button (GPIO0): 0 while pressed, like the real pull-up pin."""
+
+    def value(self):
+        bus = simbus()
+        bus.poll()
+        return 0 if bus.button else 1
+
+
+def i2c():
+    return SimI2C()
+
+
+def dht22():
+    import dht
+
+    return dht.DHT22(None)
+
+
+def button():
+    return SimButton()
+
+
+_hc05 = None
+
+
+def hc05():
+    """The HC-05's serial stream: non-blocking read/write, pollable by asyncio.
+    Each call reconnects, replacing a stream that failed."""
+    global _hc05
+    if _hc05 is not None:
+        _hc05.close()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    path = os.getenv("HOMECA_SIM_HC05")
+    s.connect(struct.pack("<H", socket.AF_UNIX) + path.encode() + b"\0")
+    s.setblocking(False)
+    _hc05 = s
+    return s
+
+
+def hc05_linked():
+    """HC-05 STATE pin: a phone is connected."""
+    bus = simbus()
+    bus.poll()
+    return bus.link
+
+
+def ready():
+    """Tell the world the firmware's main loop runs."""
+    simbus().send(simctl.READY, {})

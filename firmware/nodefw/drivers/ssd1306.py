@@ -1,0 +1,82 @@
+# SSD1306 128x64 OLED on I2C. The frame buffer is a framebuf.FrameBuffer in the
+# controller's own page layout (MONO_VLSB), so show() is one bulk write.
+import framebuf
+from micropython import const
+
+_CTRL_CMD = const(0x00)  # Co=0, D/C#=0: the rest of the transfer is commands
+_CTRL_DATA = const(0x40)  # Co=0, D/C#=1: the rest of the transfer is GDDRAM data
+_SET_CONTRAST = const(0x81)
+_SET_NORM_INV = const(0xA6)
+_SET_DISP = const(0xAE)
+_SET_MEM_ADDR = const(0x20)
+_SET_COL_ADDR = const(0x21)
+_SET_PAGE_ADDR = const(0x22)
+_SET_DISP_START_LINE = const(0x40)
+_SET_SEG_REMAP = const(0xA0)
+_SET_MUX_RATIO = const(0xA8)
+_SET_COM_OUT_DIR = const(0xC0)
+_SET_DISP_OFFSET = const(0xD3)
+_SET_COM_PIN_CFG = const(0xDA)
+_SET_DISP_CLK_DIV = const(0xD5)
+_SET_PRECHARGE = const(0xD9)
+_SET_VCOM_DESEL = const(0xDB)
+_SET_ENTIRE_ON = const(0xA4)
+_SET_CHARGE_PUMP = const(0x8D)
+
+ADDR = const(0x3C)
+WIDTH = const(128)
+HEIGHT = const(64)
+
+
+class SSD1306(framebuf.FrameBuffer):
+    def __init__(self, i2c, addr=ADDR):
+        if addr not in i2c.scan():
+            raise OSError(19, "no SSD1306 at I2C address 0x%02x" % addr)
+        self.i2c = i2c
+        self.addr = addr
+        self.buffer = bytearray(WIDTH * HEIGHT // 8)
+        super().__init__(self.buffer, WIDTH, HEIGHT, framebuf.MONO_VLSB)
+        self._cmd = bytearray(7)
+        self._data = memoryview(bytearray((_CTRL_DATA,)))
+        self._send(
+            _SET_DISP,  # off while configuring
+            _SET_MEM_ADDR, 0x00,  # horizontal addressing
+            _SET_DISP_START_LINE,
+            _SET_SEG_REMAP | 1,  # column 127 is SEG0: buffer x grows to the right
+            _SET_MUX_RATIO, HEIGHT - 1,
+            _SET_COM_OUT_DIR | 0x08,  # scan from COM[N-1]: buffer y grows down
+            _SET_DISP_OFFSET, 0x00,
+            _SET_COM_PIN_CFG, 0x12,  # alternative COM pins, as on 128x64 panels
+            _SET_DISP_CLK_DIV, 0x80,
+            _SET_PRECHARGE, 0xF1,  # internal charge pump
+            _SET_VCOM_DESEL, 0x30,
+            _SET_CONTRAST, 0xFF,
+            _SET_ENTIRE_ON,  # follow RAM
+            _SET_NORM_INV,  # not inverted
+            _SET_CHARGE_PUMP, 0x14,
+        )  # fmt: skip
+        self.fill(0)
+        self.show()
+        self.power(True)
+
+    def _send(self, *cmds):
+        buf = self._cmd
+        for i in range(0, len(cmds), len(buf) - 1):
+            part = cmds[i : i + len(buf) - 1]
+            buf[0] = _CTRL_CMD
+            for j, c in enumerate(part):
+                buf[j + 1] = c
+            self.i2c.writeto(self.addr, memoryview(buf)[: len(part) + 1])
+
+    def power(self, on):
+        self._send(_SET_DISP | (1 if on else 0))
+
+    def contrast(self, level):
+        self._send(_SET_CONTRAST, level & 0xFF)
+
+    def invert(self, on):
+        self._send(_SET_NORM_INV | (1 if on else 0))
+
+    def show(self):
+        self._send(_SET_COL_ADDR, 0, WIDTH - 1, _SET_PAGE_ADDR, 0, HEIGHT // 8 - 1)
+        self.i2c.writevto(self.addr, (self._data, self.buffer))

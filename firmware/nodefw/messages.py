@@ -1,0 +1,66 @@
+# The message catalogue: one schema per message type, shared by every party.
+# Type ranges: 0x00-0x0F link and device basics, 0x10-0x3F HomeCA,
+# 0x40-0x6F P3, 0xF0-0xFF simulator control (never on a real link).
+from nodefw import wire
+from nodefw.wire import BYTES, STR, U8, U16, U32, WireError
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+ERROR = const(0x00)
+STATUS_REQ = const(0x01)
+STATUS = const(0x02)
+
+# Error codes follow HTTP where one fits, so logs read the same everywhere.
+E_BAD_REQUEST = const(400)
+E_UNAUTHORIZED = const(401)
+E_UNKNOWN_TYPE = const(404)
+E_WRONG_STATE = const(409)
+E_INTERNAL = const(500)
+
+# Device lifecycle states, as carried in STATUS and shown on the OLED.
+ST_BLANK = const(0)  # no identity key yet: waiting for burn-in provisioning
+ST_RELEASED = const(1)
+ST_UNOWNED = const(2)
+ST_PENDING = const(3)
+ST_OWNED = const(4)
+ST_PAIRED = const(5)
+ST_FAULT = const(6)
+STATE_NAMES = ("blank", "released", "unowned", "pending", "owned", "paired", "fault")
+
+SCHEMAS = {
+    ERROR: (("code", U16, 0), ("detail", STR, 64)),
+    STATUS_REQ: (),
+    STATUS: (
+        ("mac", BYTES, 6),
+        ("name", STR, 24),
+        ("model", STR, 24),
+        ("fw", STR, 16),
+        ("state", U8, 0),
+        ("uptime", U32, 0),  # seconds since boot
+        ("heap_free", U32, 0),
+        ("heap_peak", U32, 0),  # most heap ever live after a collection
+        ("link_bad", U32, 0),  # corrupt frames seen on the link this boot
+    ),
+}
+
+
+def encode(mtype, rid, values):
+    schema = SCHEMAS.get(mtype)
+    if schema is None:
+        raise WireError("unknown message type " + str(mtype))
+    return wire.encode(mtype, rid, schema, values)
+
+
+def decode(body):
+    """(type, request id, fields) of a message body."""
+    mtype, rid = wire.header(body)
+    schema = SCHEMAS.get(mtype)
+    if schema is None:
+        raise WireError("unknown message type " + str(mtype))
+    return mtype, rid, wire.decode(body, schema)

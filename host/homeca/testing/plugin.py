@@ -1,0 +1,1 @@
+"""pytest plugin: the dut fixture (filled in below)."""
