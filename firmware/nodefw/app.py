@@ -9,7 +9,7 @@ from binascii import hexlify
 import board
 import micropython
 
-from nodefw import VERSION, wire
+from nodefw import VERSION, config, wire
 from nodefw import messages as m
 
 _RESTART_DELAY_MS = micropython.const(1000)
@@ -21,7 +21,7 @@ class Device:
     def __init__(self):
         self.mac = board.mac()
         self.serial = hexlify(self.mac).decode().upper()
-        self.name = "node-" + self.serial[-6:].lower()
+        self.name = config.device_name(config.load(), self.serial)
         self.state = m.ST_BLANK  # provisioning (a later layer) moves it on
         self.changed = asyncio.Event()
         self.heap_peak = 0

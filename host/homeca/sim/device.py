@@ -109,6 +109,8 @@ class SimDevice:
             return mac, data["name"]
         mac = ESPRESSIF_OUI + os.urandom(3)
         name = name or "node-" + mac[3:].hex()
+        if not (0 < len(name) <= 24 and all(" " <= c <= "~" for c in name)):
+            raise SimError(f"device name {name!r}: 1-24 printable ASCII characters")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = chip.with_suffix(".tmp")
         tmp.write_text(json.dumps({"mac": mac.hex(), "name": name}))
@@ -122,11 +124,12 @@ class SimDevice:
     def _deploy_if_blank(self) -> None:
         """A blank flash gets the board's boot.py and main.py, as `homeca flash` would."""
         self.flash_dir.mkdir(parents=True, exist_ok=True)
-        marker = self.flash_dir / ".deployed"
+        marker = self.state_dir / "deployed"
         if marker.exists():
             return
         for f in ("boot.py", "main.py"):
             shutil.copyfile(self.board_dir / f, self.flash_dir / f)
+        (self.flash_dir / "config.json").write_text(json.dumps({"name": self.name}))
         marker.touch()
 
     # -- lifecycle ---------------------------------------------------------
@@ -354,9 +357,9 @@ class SimDevice:
             self._ctl_send(simctl.BUTTON, {"pressed": self._button})
             self._ctl_send(simctl.LINK, {"up": self._link_up})
 
-    def _recv(self, s: socket.socket) -> bytes:
+    def _recv(self, s: socket.socket, size: int = 4096) -> bytes:
         try:
-            data = s.recv(4096)
+            data = s.recv(size)
         except OSError:
             data = b""
         if not data:
@@ -369,7 +372,8 @@ class SimDevice:
 
     def _from_ctl(self) -> None:
         assert self._ctl is not None
-        self._ctl_dec.feed(self._recv(self._ctl))
+        # At most max_body bytes between drains: the decoder never overflows.
+        self._ctl_dec.feed(self._recv(self._ctl, self._ctl_dec.max_body))
         while True:
             try:
                 body = self._ctl_dec.next()

@@ -1,0 +1,123 @@
+"""The `homeca` command: a thin layer over the library; errors print as
+`homeca: message` and exit 1."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from homeca.errors import HomecaError
+from homeca.sim.device import DEFAULT_HEAPSIZE, SimDevice
+
+out = Console()
+
+
+@click.group()
+@click.version_option(package_name="homeca")
+def cli() -> None:
+    """HomeCA / P3 toolkit for NodeMCU ESP8266 devices."""
+
+
+@cli.group()
+def sim() -> None:
+    """Simulated devices on the MicroPython unix port."""
+
+
+@sim.command("device")
+@click.argument("state_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="device name (first start only; kept in STATE_DIR)")
+@click.option("--heapsize", default=DEFAULT_HEAPSIZE, show_default=True, help="unix-port heap")
+@click.option("--report", is_flag=True, help="boot, exercise the link, print measurements, exit")
+@click.option("--requests", default=50, show_default=True, help="status requests for --report")
+@click.option("--heap-floor", is_flag=True, help="with --report: bisect the smallest heap too")
+@click.option("--oled-png", type=click.Path(dir_okay=False, path_type=Path), help="save the OLED")
+def sim_device(
+    state_dir: Path, name: str | None, heapsize: str, report: bool, requests: int,
+    heap_floor: bool, oled_png: Path | None,
+) -> None:  # fmt: skip
+    """Run one simulated NodeMCU whose flash lives in STATE_DIR.
+
+    Without --report it runs until interrupted and prints where its USB console
+    and HC-05 link are (ptys for mpremote, pyserial or a terminal)."""
+    from homeca.sim import report as rep
+
+    rep.parse_size(heapsize)
+    if requests < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--requests")
+    with SimDevice(state_dir, name=name, heapsize=heapsize) as dev:
+        if report:
+            r = rep.measure(dev, requests, oled_png)
+            _print_report(r)
+            if heap_floor:
+                out.print(f"heap floor       {rep.heap_floor() // 1024} KiB (smallest heap that "
+                          "boots and answers, to 1 KiB)")  # fmt: skip
+            return
+        dev.wait_ready(20)
+        out.print(f"[bold]{dev.name}[/] serial {dev.serial}")
+        out.print(f"console  {dev.console.path}   (mpremote connect {dev.console.path})")
+        out.print(f"hc05     {dev.hc05.path}")
+        out.print(f"flash    {dev.flash_dir}")
+        out.print("Ctrl-C stops the device.")
+        _wait_for_interrupt(dev, oled_png)
+
+
+def _wait_for_interrupt(dev: SimDevice, oled_png: Path | None) -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(0.5)
+            if oled_png is not None:
+                dev.save_oled_png(oled_png)
+            if dev.error:
+                raise HomecaError(f"simulator failed: {dev.error!r}")
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+def _print_report(r) -> None:  # noqa: ANN001
+    t = Table(title=f"{r.name} ({r.serial})", show_header=False)
+    t.add_row("state", r.state)
+    t.add_row("boot to ready", f"{r.boot_s * 1000:.0f} ms")
+    t.add_row("status round trip", f"median {r.status_ms_median:.1f} ms, max "
+              f"{r.status_ms_max:.1f} ms over {r.requests}")  # fmt: skip
+    t.add_row("heap limit", f"{r.heap_limit} bytes (-X heapsize={r.heapsize})")
+    t.add_row("heap peak", f"{r.heap_peak} bytes live after collection "
+              f"({100 * r.heap_peak / r.heap_limit:.0f}% of the limit)")  # fmt: skip
+    t.add_row("heap free now", f"{r.heap_free} bytes")
+    if r.oled_png:
+        t.add_row("oled", str(r.oled_png))
+    out.print(t)
+
+
+@cli.command()
+@click.option("--dir", "workdir", default=Path("build/demo"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))  # fmt: skip
+def demo(workdir: Path) -> None:
+    """The simulated home: boots two NodeMCU devices, shows their status and OLEDs."""
+    from homeca.demo import run_demo
+
+    run_demo(workdir, out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="homeca", standalone_mode=False)
+    except click.exceptions.Abort:
+        return 1
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except HomecaError as e:
+        click.echo(f"homeca: {e}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

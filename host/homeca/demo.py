@@ -1,0 +1,41 @@
+"""The simulated home that `make demo` runs. It grows with the project: today
+two NodeMCU devices boot on the unix port and report over their HC-05 links."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+from nodefw.messages import STATE_NAMES
+from rich.console import Console
+from rich.table import Table
+
+from homeca.link import Link
+from homeca.sim.device import SimDevice
+
+DEVICES = ("kitchen-node", "hall-node")
+
+
+def run_demo(workdir: Path, out: Console) -> list[dict]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with ExitStack() as stack:
+        devices = [stack.enter_context(SimDevice(workdir / n, name=n)) for n in DEVICES]
+        for dev in devices:
+            dev.wait_ready(20)
+            out.print(f"booted {dev.name}: console {dev.console.path}, HC-05 {dev.hc05.path}")
+        table = Table(title="Devices (status over the HC-05 link)")
+        for col in ("name", "serial", "model", "firmware", "state", "heap free", "heap peak",
+                    "OLED"):  # fmt: skip
+            table.add_column(col)
+        for dev in devices:
+            with Link(dev.hc05.path) as link:
+                st = link.status()
+            png = dev.save_oled_png(workdir / f"{dev.name}-oled.png")
+            rows.append(st | {"oled_png": png})
+            table.add_row(
+                st["name"], st["mac"].hex().upper(), st["model"], st["fw"],
+                STATE_NAMES[st["state"]], str(st["heap_free"]), str(st["heap_peak"]), str(png),
+            )  # fmt: skip
+        out.print(table)
+    return rows

@@ -1,0 +1,101 @@
+"""Request/response over a framed byte link: the device's HC-05 serial line.
+
+The host end is any pyserial URL: the simulator's pty, an rfcomm tty bound to
+a real HC-05, or socket:// for a bridge.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import serial
+from nodefw import messages, wire
+
+from homeca.errors import HomecaError
+
+HC05_BAUD = 9600
+
+
+class LinkError(HomecaError):
+    """No answer, a malformed answer, or the wrong kind of answer."""
+
+
+class DeviceError(LinkError):
+    """The device answered with an ERROR message."""
+
+    def __init__(self, code: int, detail: str) -> None:
+        super().__init__(f"device error {code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+class Link:
+    def __init__(self, url: str, baudrate: int = HC05_BAUD, timeout: float = 5.0) -> None:
+        try:
+            self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
+        except (serial.SerialException, ValueError) as e:
+            raise LinkError(f"cannot open link {url}: {e}") from e
+        self.url = url
+        self.timeout = timeout
+        self._dec = wire.Decoder()
+        self._rid = int.from_bytes(os.urandom(2), "big")
+        self.stale = 0  # answers to earlier requests, discarded
+
+    def close(self) -> None:
+        self._port.close()
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send_raw(self, data: bytes) -> None:
+        self._port.write(data)
+        self._port.flush()
+
+    def request(
+        self, mtype: int, fields: dict[str, Any] | None = None, *, expect: int | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Send one request and return the fields of its answer."""
+        self._rid = (self._rid + 1) & 0xFFFF
+        rid = self._rid
+        self.send_raw(wire.frame(messages.encode(mtype, rid, fields or {})))
+        wait = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            body = self._next_body()
+            if body is None:
+                continue
+            try:
+                rtype, rrid, rfields = messages.decode(body)
+            except wire.WireError as e:
+                raise LinkError(f"malformed answer from the device: {e}") from e
+            if rrid != rid:
+                self.stale += 1
+                continue
+            if rtype == messages.ERROR:
+                raise DeviceError(rfields["code"], rfields["detail"])
+            if expect is not None and rtype != expect:
+                raise LinkError(f"expected message type {expect:#04x}, got {rtype:#04x}")
+            return rfields
+        raise LinkError(f"no answer on {self.url} within {wait:g} s")
+
+    def _next_body(self) -> bytes | None:
+        while True:
+            try:
+                body = self._dec.next()
+            except wire.WireError:
+                continue  # corrupt frame on the line: counted in the decoder
+            if body is not None:
+                return body
+            data = self._port.read(max(1, min(self._port.in_waiting, wire.MAX_BODY)))
+            if not data:
+                return None
+            self._dec.feed(data)
+
+    def status(self, timeout: float | None = None) -> dict[str, Any]:
+        return self.request(messages.STATUS_REQ, expect=messages.STATUS, timeout=timeout)

@@ -1,0 +1,94 @@
+"""Run the firmware on a unix-port device and measure it: boot time, link
+round trips, and heap (live peak after collection, and the smallest heap the
+firmware still boots and answers in)."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from homeca.link import Link
+from homeca.sim.device import SimDevice, SimError
+
+
+@dataclass
+class Report:
+    name: str
+    serial: str
+    state: str
+    heapsize: str
+    heap_limit: int
+    heap_free: int
+    heap_peak: int
+    boot_s: float
+    status_ms_median: float
+    status_ms_max: float
+    requests: int
+    oled_png: Path | None
+
+
+def parse_size(text: str) -> int:
+    """'64k', '1m' or '65536' in bytes, as micropython -X heapsize reads it."""
+    t = text.strip().lower()
+    mult = {"k": 1024, "m": 1024 * 1024}.get(t[-1:], 1)
+    digits = t[:-1] if t[-1:] in "km" else t
+    if not digits.isdigit() or int(digits) == 0:
+        raise SimError(f"bad heap size {text!r} (e.g. 64k)")
+    return int(digits) * mult
+
+
+def measure(dev: SimDevice, requests: int = 50, oled_png: Path | None = None) -> Report:
+    """Boot `dev` (started by the caller), exercise its link, and report."""
+    from nodefw.messages import STATE_NAMES
+
+    t0 = time.monotonic()
+    dev.wait_ready(20)
+    boot_s = time.monotonic() - t0
+    times = []
+    with Link(dev.hc05.path) as link:
+        for _ in range(requests):
+            t = time.perf_counter()
+            st = link.status()
+            times.append((time.perf_counter() - t) * 1000)
+        time.sleep(1.2)  # one housekeeping round samples the heap after the traffic
+        st = link.status()
+    if oled_png is not None:
+        dev.save_oled_png(oled_png)
+    return Report(
+        name=st["name"], serial=st["mac"].hex().upper(), state=STATE_NAMES[st["state"]],
+        heapsize=dev.heapsize, heap_limit=parse_size(dev.heapsize), heap_free=st["heap_free"],
+        heap_peak=st["heap_peak"], boot_s=boot_s, status_ms_median=statistics.median(times),
+        status_ms_max=max(times), requests=requests, oled_png=oled_png,
+    )  # fmt: skip
+
+
+def boots_with(heap_bytes: int) -> bool:
+    """Does the firmware boot and answer status with this heap?"""
+    with tempfile.TemporaryDirectory(prefix="hcheap-") as d:
+        dev = SimDevice(Path(d), heapsize=str(heap_bytes)).start()
+        try:
+            dev.wait_ready(8)
+            with Link(dev.hc05.path, timeout=3) as link:
+                for _ in range(5):
+                    link.status()
+            return True
+        except Exception:
+            return False
+        finally:
+            dev.stop()
+
+
+def heap_floor(lo: int = 8 * 1024, hi: int = 128 * 1024, step: int = 1024) -> int:
+    """Smallest heap (to `step`) the firmware runs in, by bisection."""
+    if not boots_with(hi):
+        raise SimError(f"firmware does not run even with a {hi}-byte heap")
+    while hi - lo > step:
+        mid = (lo + hi) // 2 // step * step
+        if boots_with(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
