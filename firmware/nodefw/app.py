@@ -144,6 +144,7 @@ async def main(dev):
         asyncio.create_task(supervise("display", lambda: show_identity(dev))),
         asyncio.create_task(supervise("housekeeping", lambda: housekeeping(dev))),
     )
+    await asyncio.sleep_ms(0)  # every task reaches its first wait: the link is open
     board.ready()
     await asyncio.gather(*tasks)
 

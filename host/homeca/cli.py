@@ -14,6 +14,7 @@ from rich.table import Table
 
 from homeca.errors import HomecaError
 from homeca.sim.device import DEFAULT_HEAPSIZE, SimDevice
+from homeca.sim.report import Report
 
 out = Console()
 
@@ -80,7 +81,7 @@ def _wait_for_interrupt(dev: SimDevice, oled_png: Path | None) -> None:
         out.print("stopped")
 
 
-def _print_report(r) -> None:  # noqa: ANN001
+def _print_report(r: Report) -> None:
     t = Table(title=f"{r.name} ({r.serial})", show_header=False)
     t.add_row("state", r.state)
     t.add_row("boot to ready", f"{r.boot_s * 1000:.0f} ms")

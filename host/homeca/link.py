@@ -56,14 +56,16 @@ class Link:
         self._port.write(data)
         self._port.flush()
 
-    def request(
-        self, mtype: int, fields: dict[str, Any] | None = None, *, expect: int | None = None,
-        timeout: float | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """Send one request and return the fields of its answer."""
+    def send(self, mtype: int, fields: dict[str, Any] | None = None) -> int:
+        """Send one message; returns its request id."""
         self._rid = (self._rid + 1) & 0xFFFF
-        rid = self._rid
-        self.send_raw(wire.frame(messages.encode(mtype, rid, fields or {})))
+        self.send_raw(wire.frame(messages.encode(mtype, self._rid, fields or {})))
+        return self._rid
+
+    def receive(
+        self, rid: int, *, expect: int | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The fields of the answer to request `rid`; DeviceError if it is an ERROR."""
         wait = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
@@ -83,6 +85,13 @@ class Link:
                 raise LinkError(f"expected message type {expect:#04x}, got {rtype:#04x}")
             return rfields
         raise LinkError(f"no answer on {self.url} within {wait:g} s")
+
+    def request(
+        self, mtype: int, fields: dict[str, Any] | None = None, *, expect: int | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Send one request and return the fields of its answer."""
+        return self.receive(self.send(mtype, fields), expect=expect, timeout=timeout)
 
     def _next_body(self) -> bytes | None:
         while True:

@@ -35,6 +35,7 @@ DEFAULT_HEAPSIZE = "64k"  # x64 objects are about twice an ESP8266's: models its
 _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 _FRIENDLY_BANNER = b'Type "help()" for more information.'
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
+UART_RXBUF = 1024  # the firmware's planned UART rxbuf on the ESP8266
 _CRASH_LIMIT = 5  # crashes within _CRASH_WINDOW seconds stop the device
 _CRASH_WINDOW = 10.0
 
@@ -171,6 +172,7 @@ class SimDevice:
     def _spawn(self, mode: str) -> None:
         self.ready.clear()
         self._drop_device_sockets()
+        self._uart_rx = b""  # a reset empties the chip's UART buffer
         if self._child is not None:
             self._child.close()
         self._child = PtyPort()
@@ -337,11 +339,17 @@ class SimDevice:
             if data and self._link_up:
                 self.hc05.write(data)  # no phone connected: the HC-05 drops it
         if self.hc05.master in readable:
-            data = self.hc05.read()
-            if data and self._dev_hc05 is not None:
-                with contextlib.suppress(OSError):
-                    self._dev_hc05.sendall(data)
+            self._to_chip_uart(self.hc05.read())
         self._tick(proc)
+
+    def _to_chip_uart(self, data: bytes) -> None:
+        """Phone -> chip. Until the firmware opens its UART the bytes wait in the
+        UART's receive buffer, which is bounded: the excess is lost."""
+        self._uart_rx = (self._uart_rx + data)[:UART_RXBUF]
+        if self._dev_hc05 is not None and self._uart_rx:
+            with contextlib.suppress(OSError):
+                self._dev_hc05.sendall(self._uart_rx)
+            self._uart_rx = b""
 
     def _accept(self, attr: str) -> None:
         srv = self._ctl_srv if attr == "_ctl" else self._hc05_srv
@@ -351,6 +359,8 @@ class SimDevice:
             if old is not None:
                 old.close()
             setattr(self, attr, conn)
+        if attr == "_dev_hc05":
+            self._to_chip_uart(b"")
         if attr == "_ctl":
             self._ctl_dec.reset()
             self._ctl_send(simctl.DHT, {"status": self._dht[0], "raw": self._dht[1]})
@@ -437,14 +447,16 @@ class SimDevice:
             self._ctl_send(simctl.LINK, {"up": up})
         if self._button_release_at is not None and time.monotonic() >= self._button_release_at:
             self.release_button()
-        if proc is not None and self._powered and proc.poll() is not None:
-            self._chip_exited(proc.returncode)
+        if proc is not None and proc.poll() is not None:
+            self._chip_exited(proc)
 
-    def _chip_exited(self, code: int) -> None:
+    def _chip_exited(self, proc: subprocess.Popen) -> None:
         """The interpreter ended by itself: a soft reset, or a crash (watchdog reset)."""
-        self._from_chip(self._child.read())
         with self._lock:
-            if code == 0:
+            if not self._powered or proc is not self._proc:
+                return  # a power cut, or already handled
+            self._from_chip(self._child.read())
+            if proc.returncode == 0:
                 self.console.write(_SOFT_REBOOT)
                 self._log.write(_SOFT_REBOOT)
                 self._spawn("raw" if self._mode == "raw" else "normal")

@@ -83,11 +83,15 @@ class Dut:
             self._console.close()
             self._console = None
 
-    def close(self) -> None:
+    def disconnect(self) -> None:
+        """Close console and link; the device runs on."""
         self._close_console()
         if self._link is not None:
             self._link.close()
             self._link = None
+
+    def close(self) -> None:
+        self.disconnect()
 
 
 class SimDut(Dut):
@@ -103,7 +107,7 @@ class SimDut(Dut):
         self.sim.wait_ready(timeout)
 
     def close(self) -> None:
-        super().close()
+        self.disconnect()
         self.sim.stop()
 
 

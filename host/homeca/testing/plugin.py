@@ -18,7 +18,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target",
         default="unix",
-        help="device under test: unix (default), pty, or serial:/dev/ttyUSB0 for a real NodeMCU",
+        help="device under test: unix (default), pty, or serial:/dev/ttyUSB0 for a real "
+        "NodeMCU; a comma-separated list runs each device test on every target",
     )
     group.addoption("--hc05", default=None, help="serial URL of the real board's HC-05 link")
     group.addoption("--heapsize", default=None, help="unix-port heap, e.g. 64k (default)")
@@ -30,19 +31,21 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    target = item.config.getoption("--target")
-    if item.get_closest_marker("sim") and target.startswith("serial:"):
-        pytest.skip("needs the simulator's peripheral and power control: no such wires to hardware")
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "dut" in metafunc.fixturenames:
+        targets = [t.strip() for t in metafunc.config.getoption("--target").split(",")]
+        metafunc.parametrize("dut", [t for t in targets if t], indirect=True)
 
 
 @pytest.fixture
 def dut(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dut]:
+    target = request.param
+    if request.node.get_closest_marker("sim") and target.startswith("serial:"):
+        pytest.skip("needs the simulator's peripheral and power control: no such wires to hardware")
     opt = request.config.getoption
     device = open_dut(
-        opt("--target"), tmp_path_factory.mktemp("dut"), hc05=opt("--hc05"),
-        heapsize=opt("--heapsize"),
-    )  # fmt: skip
+        target, tmp_path_factory.mktemp("dut"), hc05=opt("--hc05"), heapsize=opt("--heapsize")
+    )
     try:
         yield device
     finally:

@@ -1,0 +1,65 @@
+# Board support for the NodeMCU v3 (ESP8266, 4 MiB flash) as wired in the
+# project's prototype: see README.md, "Wiring a NodeMCU v3". Same interface as
+# boards/unix_sim/board.py; firmware above this layer never asks which it is.
+#
+# The HC-05 talks on UART0 swapped to GPIO15 (TX) / GPIO13 (RX), so the USB
+# serial pins (GPIO1/3) stay free for flashing and the boot ROM's chatter never
+# reaches the phone. The REPL lives on UART0 too: hc05() detaches it.
+from machine import I2C, UART, Pin
+from micropython import const
+
+NAME = "nodemcu_v3"
+MODEL = "nodemcu-v3"
+
+PIN_SCL = const(5)  # D1: SSD1306 SCL
+PIN_SDA = const(4)  # D2: SSD1306 SDA
+PIN_BUTTON = const(0)  # D3: FLASH button, low while pressed
+PIN_LED = const(2)  # D4: on-board LED, lit when low
+PIN_DHT = const(14)  # D5: DHT22 data, 10k pull-up to 3V3
+PIN_HC05_STATE = const(12)  # D6: HC-05 STATE, high while a phone is connected
+PIN_HC05_RX = const(13)  # D7: ESP RX <- HC-05 TXD
+PIN_HC05_TX = const(15)  # D8: ESP TX -> HC-05 RXD
+HC05_BAUD = const(9600)
+UART_RXBUF = const(1024)
+
+
+def mac():
+    """The station MAC, the device's serial number."""
+    import network
+
+    return network.WLAN(network.STA_IF).config("mac")
+
+
+def i2c():
+    return I2C(scl=Pin(PIN_SCL), sda=Pin(PIN_SDA), freq=400000)
+
+
+def dht22():
+    import dht
+
+    return dht.DHT22(Pin(PIN_DHT))
+
+
+def button():
+    return Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
+
+
+def hc05():
+    """UART0 on the swapped pins, with the REPL detached from it."""
+    import os
+
+    os.dupterm(None, 1)
+    return UART(0, HC05_BAUD, tx=Pin(PIN_HC05_TX), rx=Pin(PIN_HC05_RX), rxbuf=UART_RXBUF)
+
+
+def hc05_linked():
+    return Pin(PIN_HC05_STATE, Pin.IN).value() == 1
+
+
+def ready():
+    """Main loop up: the LED blinks once."""
+    import time
+
+    led = Pin(PIN_LED, Pin.OUT, value=0)
+    time.sleep_ms(50)
+    led.value(1)

@@ -1,0 +1,141 @@
+"""The unix-port device's simulated hardware: DHT22, FLASH button, HC-05 STATE,
+OLED, power, flash and identity. These need the simulator (marker `sim`)."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+from homeca.console import ConsoleError
+from homeca.link import Link
+from homeca.sim.device import SimDevice, SimError, dht22_answer
+from homeca.sim.report import parse_size
+from homeca.testing.dut import Dut
+from PIL import Image
+
+pytestmark = pytest.mark.sim
+
+READ_DHT = "import board\ns = board.dht22()\ns.measure()\nprint(s.temperature(), s.humidity())"
+
+
+def test_dht22_readings_reach_the_firmware_driver(dut: Dut) -> None:
+    dut.sim.set_dht(23.4, 51.2)
+    t, h = map(float, dut.exec(READ_DHT).split())
+    assert (t, h) == pytest.approx((23.4, 51.2))
+    dut.sim.set_dht(-7.5, 99.9)
+    t, h = map(float, dut.exec(READ_DHT).split())
+    assert (t, h) == pytest.approx((-7.5, 99.9))
+
+
+@pytest.mark.parametrize(("fault", "message"), [("timeout", "110"), ("checksum", "checksum")])
+def test_dht22_faults_raise_like_the_real_module(dut: Dut, fault: str, message: str) -> None:
+    dut.sim.set_dht_fault(fault)
+    with pytest.raises(ConsoleError, match=message):
+        dut.exec(READ_DHT)
+
+
+def test_dht22_answer_encoding() -> None:
+    assert dht22_answer(-10.1, 65.2) == bytes([0x02, 0x8C, 0x80, 0x65, 0x73])
+    with pytest.raises(SimError):
+        dht22_answer(4000.0, 10)
+
+
+def test_flash_button(dut: Dut) -> None:
+    read = "import board\nprint(board.button().value())"
+    assert dut.exec(read).strip() == "1"
+    dut.sim.hold_button()
+    assert dut.exec(read).strip() == "0"
+    dut.sim.release_button()
+    assert dut.exec(read).strip() == "1"
+    dut.sim.press_button(0.3)
+    assert dut.exec(read).strip() == "0"
+    time.sleep(0.5)
+    assert dut.exec(read).strip() == "1"
+
+
+def test_hc05_state_pin_follows_the_phone(dut: Dut) -> None:
+    read = "import board\nprint(board.hc05_linked())"
+    dut.disconnect()  # the fixture's phone end
+    time.sleep(0.1)
+    assert dut.exec(read).strip() == "False"
+    with Link(dut.sim.hc05.path):
+        time.sleep(0.1)
+        assert dut.exec(read).strip() == "True"
+
+
+def test_oled_shows_what_the_firmware_drew(dut: Dut, tmp_path: Path) -> None:
+    st = dut.status()
+    sim = dut.sim
+    # Draw the same screen on a plain frame buffer on the device, no I2C involved.
+    code = (
+        "import framebuf, binascii\nfrom nodefw.screen import Screen\n"
+        "class Plain(framebuf.FrameBuffer):\n"
+        "  def __init__(self):\n    self.buffer = bytearray(1024)\n"
+        "    super().__init__(self.buffer, 128, 64, framebuf.MONO_VLSB)\n"
+        "  def show(self): pass\n"
+        f"d = Plain(); Screen(d).identity({st['name']!r}, {sim.serial!r}, {st['state']})\n"
+        "print(binascii.hexlify(d.buffer).decode())"
+    )
+    expected = bytes.fromhex(dut.exec(code).strip())
+    assert bytes(sim.oled.ram) == expected
+    assert sim.oled.on and not sim.oled.inverted
+    png = sim.save_oled_png(tmp_path / "oled.png")
+    img = Image.open(png).convert("L")
+    assert img.size == (512, 256)
+    lit = sum(1 for v in img.tobytes() if v > 128)
+    assert lit == 16 * sum(bin(b).count("1") for b in expected)
+
+
+def test_power_cut_during_writes_then_it_boots(dut: Dut) -> None:
+    rng = random.Random(1234)
+    writer = (
+        "import os\nn = 0\nwhile True:\n"
+        "  with open('log.bin', 'ab') as f:\n    f.write(bytes(range(256)) * 4)\n"
+        "  n += 1\n  if n % 8 == 0:\n    os.remove('log.bin')\n"
+    )
+    for _ in range(5):
+        con = dut.console
+        con._raw().exec_raw_no_follow(writer)
+        time.sleep(rng.uniform(0.02, 0.3))
+        dut.sim.power_cut()
+        assert not dut.sim.running
+        dut.disconnect()
+        dut.sim.power_on()
+        dut.sim.wait_ready(10)
+        st = dut.status()
+        assert st["name"] == dut.sim.name
+        assert st["uptime"] <= 2
+
+
+def test_flash_and_identity_survive_a_new_simulator(tmp_path: Path) -> None:
+    with SimDevice(tmp_path / "d", name="keeper") as dev:
+        dev.wait_ready()
+        mac = dev.mac
+        (dev.flash_dir / "note.txt").write_text("kept")
+    with SimDevice(tmp_path / "d") as dev:
+        dev.wait_ready()
+        assert dev.mac == mac and dev.name == "keeper"
+        with Link(dev.hc05.path) as link:
+            assert link.status()["mac"] == mac
+        assert (dev.flash_dir / "note.txt").read_text() == "kept"
+    with pytest.raises(SimError, match="holds device"):
+        SimDevice(tmp_path / "d", name="other")
+
+
+def test_bad_device_names_and_boards_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SimError, match="printable"):
+        SimDevice(tmp_path / "a", name="caf\u00e9")
+    with pytest.raises(SimError, match="printable"):
+        SimDevice(tmp_path / "b", name="x" * 25)
+    with pytest.raises(SimError, match="unix port"):
+        SimDevice(tmp_path / "c", board="nodemcu_v3")
+    assert not (tmp_path / "a").exists()
+
+
+def test_heap_peak_is_under_the_limit(dut: Dut) -> None:
+    time.sleep(1.1)  # one housekeeping round after boot
+    st = dut.status()
+    assert 0 < st["heap_peak"] < parse_size(dut.sim.heapsize)
+    assert st["heap_free"] > 4096
