@@ -16,7 +16,8 @@ from homeca.errors import HomecaError
 from homeca.sim.device import DEFAULT_HEAPSIZE, SimDevice
 from homeca.sim.report import Report
 
-out = Console()
+# Wide enough for the tables when the output goes to a file or a CI log.
+out = Console(width=None if sys.stdout.isatty() else 140)
 
 
 @click.group()
