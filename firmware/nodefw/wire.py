@@ -81,7 +81,7 @@ def _wide(size):
 
 def encode(mtype, rid, schema, values):
     """Message body: header plus the fields of `schema` taken from dict `values`."""
-    if not 0 <= mtype <= 0xFF or not 0 <= rid <= 0xFFFF:
+    if not (_is_int(mtype) and _is_int(rid) and 0 <= mtype <= 0xFF and 0 <= rid <= 0xFFFF):
         raise WireError("bad message type or request id")
     out = bytearray(struct.pack(">BBH", VERSION, mtype, rid))
     for name, kind, size in schema:
@@ -93,7 +93,7 @@ def encode(mtype, rid, schema, values):
                 if v is not True and v is not False:
                     raise WireError("field " + name + " must be a bool")
                 v = 1 if v else 0
-            elif not isinstance(v, int) or isinstance(v, bool):
+            elif not _is_int(v):
                 raise WireError("field " + name + " must be an int")
             lo, hi = _INT_RANGE[kind]
             if not lo <= v <= hi:
@@ -103,10 +103,13 @@ def encode(mtype, rid, schema, values):
         if kind == STR:
             if not isinstance(v, str):
                 raise WireError("field " + name + " must be a str")
+            for c in v:  # before encoding: CPython cannot encode lone surrogates
+                if not " " <= c <= "~":
+                    raise WireError("field " + name + " must be printable ASCII")
             v = v.encode()
-            if not _printable(v):
-                raise WireError("field " + name + " must be printable ASCII")
-        elif not isinstance(v, (bytes, bytearray, memoryview)):
+        elif isinstance(v, (bytes, bytearray, memoryview)):
+            v = bytes(v)  # a memoryview's len() counts items, not bytes
+        else:
             raise WireError("field " + name + " must be bytes")
         n = len(v)
         if kind == BYTES:
@@ -178,6 +181,10 @@ def decode(body, schema):
     if pos != end:
         raise WireError("trailing bytes after message")
     return values
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 def _printable(b):
