@@ -1,0 +1,53 @@
+/* Radix-2^13 arithmetic shared by both curves.
+ *
+ * A 256-bit value is 20 limbs of 13 bits (260 bits) stored as uint16_t. The
+ * lx106 multiplies 16x16->32 in one instruction (MUL16U) but has no 32x32->64
+ * multiply, so products of 13-bit limbs are single MUL16U results and a column
+ * of 20 of them (< 20 * 2^26 < 2^31) fits a 32-bit accumulator: no carries
+ * inside the product, no 64-bit arithmetic anywhere.
+ *
+ * "Normalised" limbs are below 2^13 + 2^7; every multiplication input must be
+ * normalised (column sums then stay below 2^31).
+ */
+#ifndef ECC_LIMBS_H
+#define ECC_LIMBS_H
+
+#include <stdint.h>
+
+#define LB_N 20
+#define LB_BITS 13
+#define LB_MASK 0x1fff
+
+typedef uint16_t lb[LB_N];
+
+/* t[0..38] = column sums of a*b (t has 40 entries; t[39] = 0). */
+void lb_mul(int32_t t[2 * LB_N], const lb a, const lb b);
+/* t[0..38] = column sums of a*a. */
+void lb_sqr(int32_t t[2 * LB_N], const lb a);
+
+/* 256-bit big-endian (be) or little-endian (le) bytes <-> limbs. */
+void lb_from_be(lb r, const uint8_t in[32]);
+void lb_to_be(uint8_t out[32], const lb a);
+void lb_from_le(lb r, const uint8_t in[32]);
+void lb_to_le(uint8_t out[32], const lb a);
+
+/* r = a - m if a >= m else a; both normalised (limbs < 2^13), constant time.
+ * Returns 1 if m was subtracted. */
+uint32_t lb_csub(lb r, const lb a, const lb m);
+/* 1 if a < m (normalised limbs), constant time. */
+uint32_t lb_lt(const lb a, const lb m);
+/* 1 if all limbs are zero, constant time. */
+uint32_t lb_is_zero(const lb a);
+/* r = mask ? a : r, mask all-ones or zero; and a constant-time swap. */
+void lb_cmov(lb r, const lb a, uint32_t mask);
+void lb_cswap(lb a, lb b, uint32_t mask);
+/* Carry so every limb is below 2^13; returns the carry out of limb 19. */
+uint32_t lb_carry(lb r, const int32_t *in);
+
+/* Wipe a secret temporary in a way the compiler keeps. */
+void ecc_wipe(void *p, unsigned n);
+
+/* all-ones if bit is 1, zero if 0 */
+static inline uint32_t ct_mask(uint32_t bit) { return (uint32_t)0 - bit; }
+
+#endif

@@ -1,0 +1,528 @@
+/* P-256: Montgomery arithmetic on 20 limbs of 13 bits (R = 2^260), Jacobian
+ * points with a complete, branch-free addition, a signed 4-bit window for
+ * variable points and a 4-tooth comb over a constant table for the generator.
+ *
+ * Field and scalar values are kept below 2m (m = p or n) with limbs below
+ * 2^13; Montgomery products of such values stay below 2m because R >> m.
+ * Everything that touches a secret is straight-line or fixed-count code with
+ * masked selects; only signature verification (public inputs) branches.
+ */
+#include "ecc.h"
+#include "limbs.h"
+#include "sha256.h"
+
+#include "p256_consts.h"
+
+typedef struct {
+    lb x, y, z;
+} pt; /* Jacobian, Montgomery form; z == 0 is the point at infinity */
+
+typedef void (*mulfn)(lb r, const lb a, const lb b);
+
+/* ---- field mod p --------------------------------------------------------- */
+
+/* Montgomery reduction by p = 2^256 - 2^224 + 2^192 + 2^96 - 1: -1/p mod 2^13
+ * is 1, so each digit m is the low limb itself and m*p is four shifted adds. */
+static void fp_mul(lb r, const lb a, const lb b) {
+    int32_t t[2 * LB_N];
+    lb_mul(t, a, b);
+    for (int i = 0; i < LB_N; i++) {
+        int32_t m = t[i] & LB_MASK;
+        t[i] -= m;
+        t[i + 7] += m << 5;   /* 2^96  = 2^(13*7 + 5)  */
+        t[i + 14] += m << 10; /* 2^192 = 2^(13*14 + 10) */
+        t[i + 17] -= m << 3;  /* 2^224 = 2^(13*17 + 3)  */
+        t[i + 19] += m << 9;  /* 2^256 = 2^(13*19 + 9)  */
+        t[i + 1] += t[i] >> LB_BITS;
+    }
+    lb_carry(r, t + LB_N);
+}
+
+static void fp_sqr(lb r, const lb a) { fp_mul(r, a, a); }
+
+static void fp_add(lb r, const lb a, const lb b) {
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = a[i] + b[i];
+    lb_carry(r, v);
+    lb_csub(r, r, P2);
+}
+
+static void fp_sub(lb r, const lb a, const lb b) {
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = a[i] - b[i] + P2[i];
+    lb_carry(r, v);
+    lb_csub(r, r, P2);
+}
+
+/* Fully reduced (below p), still in Montgomery form. */
+static void fp_canon(lb r, const lb a) { lb_csub(r, a, P); }
+
+static uint32_t fp_is_zero(const lb a) {
+    lb c;
+    fp_canon(c, a);
+    return lb_is_zero(c);
+}
+
+static uint32_t fp_eq(const lb a, const lb b) {
+    lb d;
+    fp_sub(d, a, b);
+    return fp_is_zero(d);
+}
+
+/* Left-to-right square-and-multiply; the exponent is public. r must not alias a. */
+static void mpow(lb r, const lb a, const uint8_t e[32], const lb one, mulfn mul) {
+    for (int i = 0; i < LB_N; i++) r[i] = one[i];
+    for (int i = 0; i < 256; i++) {
+        mul(r, r, r);
+        if ((e[i >> 3] >> (7 - (i & 7))) & 1) mul(r, r, a);
+    }
+}
+
+/* Big-endian bytes below p into Montgomery form; 0 if the value is >= p. */
+static uint32_t fp_from_bytes(lb r, const uint8_t in[32]) {
+    lb x;
+    lb_from_be(x, in);
+    uint32_t ok = lb_lt(x, P);
+    fp_mul(r, x, RR_P);
+    return ok;
+}
+
+static void fp_to_bytes(uint8_t out[32], const lb a) {
+    static const uint16_t one[LB_N] = {1};
+    lb x;
+    fp_mul(x, a, one);
+    fp_canon(x, x);
+    lb_to_be(out, x);
+}
+
+/* ---- scalars mod n --------------------------------------------------------- */
+
+/* Montgomery reduction by n: a generic digit-by-digit pass (n has no special
+ * form). Unsigned: every column stays below 2^32. */
+static void sc_mul(lb r, const lb a, const lb b) {
+    int32_t t[2 * LB_N];
+    lb_mul(t, a, b);
+    uint32_t *u = (uint32_t *)t;
+    for (int i = 0; i < LB_N; i++) {
+        uint32_t m = ((u[i] & LB_MASK) * N0) & LB_MASK;
+        for (int j = 0; j < LB_N; j++) u[i + j] += m * N[j];
+        u[i + 1] += u[i] >> LB_BITS;
+    }
+    /* columns may pass 2^31 here, so carry unsigned (lb_carry is signed) */
+    uint32_t c = 0;
+    for (int i = 0; i < LB_N; i++) {
+        uint32_t v = u[LB_N + i] + c;
+        r[i] = (uint16_t)(v & LB_MASK);
+        c = v >> LB_BITS;
+    }
+}
+
+/* Big-endian scalar; returns 1 if 0 < k < n. Constant time. */
+static uint32_t sc_from_bytes(lb r, const uint8_t in[32]) {
+    lb_from_be(r, in);
+    return lb_lt(r, N) & (1 ^ lb_is_zero(r));
+}
+
+static void sc_to_bytes(uint8_t out[32], const lb a) {
+    lb x;
+    lb_csub(x, a, N);
+    lb_to_be(out, x);
+}
+
+/* r = a + b mod n for canonical a, b (below n). */
+static void sc_add(lb r, const lb a, const lb b) {
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = a[i] + b[i];
+    lb_carry(r, v);
+    lb_csub(r, r, N);
+}
+
+/* r = a^-1 mod n, both plain (not Montgomery) form; a != 0. */
+static void sc_inv(lb r, const lb a) {
+    lb am, x;
+    sc_mul(am, a, RR_N);               /* a R */
+    mpow(x, am, N_MINUS_2, ONE_N, sc_mul); /* a^-1 R */
+    static const uint16_t one[LB_N] = {1};
+    sc_mul(r, x, one);
+    lb_csub(r, r, N);
+    ecc_wipe(am, sizeof am);
+    ecc_wipe(x, sizeof x);
+}
+
+/* Plain product a*b mod n, canonical. */
+static void sc_mulmod(lb r, const lb a, const lb b) {
+    lb bm;
+    sc_mul(bm, b, RR_N);
+    sc_mul(r, a, bm);
+    lb_csub(r, r, N);
+    ecc_wipe(bm, sizeof bm);
+}
+
+/* Digest as an integer mod n (bits2int then one subtraction: 2^256 < 2n). */
+static void sc_from_digest(lb r, const uint8_t d[32]) {
+    lb_from_be(r, d);
+    lb_csub(r, r, N);
+}
+
+/* ---- points ---------------------------------------------------------------- */
+
+/* Field by field, not struct assignment: the core must not pull in memcpy. */
+static void pt_copy(pt *r, const pt *p) {
+    for (int i = 0; i < LB_N; i++) {
+        r->x[i] = p->x[i];
+        r->y[i] = p->y[i];
+        r->z[i] = p->z[i];
+    }
+}
+
+static void pt_cmov(pt *r, const pt *p, uint32_t mask) {
+    lb_cmov(r->x, p->x, mask);
+    lb_cmov(r->y, p->y, mask);
+    lb_cmov(r->z, p->z, mask);
+}
+
+static void pt_set_inf(pt *r) {
+    for (int i = 0; i < LB_N; i++) {
+        r->x[i] = r->y[i] = ONE_P[i];
+        r->z[i] = 0;
+    }
+}
+
+/* dbl-2001-b (a = -3). Infinity doubles to infinity (z3 = 0). */
+static void pt_double(pt *r, const pt *p) {
+    lb delta, gamma, beta, alpha, t;
+    fp_sqr(delta, p->z);
+    fp_sqr(gamma, p->y);
+    fp_mul(beta, p->x, gamma);
+    fp_sub(t, p->x, delta);
+    fp_add(alpha, p->x, delta);
+    fp_mul(alpha, alpha, t);
+    fp_add(t, alpha, alpha);
+    fp_add(alpha, alpha, t);         /* 3 (x - delta)(x + delta) */
+    fp_add(t, p->y, p->z);
+    fp_sqr(t, t);
+    fp_sub(t, t, gamma);
+    fp_sub(r->z, t, delta);          /* (y + z)^2 - gamma - delta */
+    fp_add(beta, beta, beta);
+    fp_add(beta, beta, beta);        /* 4 beta */
+    fp_sqr(t, alpha);
+    fp_sub(t, t, beta);
+    fp_sub(r->x, t, beta);           /* alpha^2 - 8 beta */
+    fp_sub(beta, beta, r->x);
+    fp_mul(beta, beta, alpha);
+    fp_sqr(gamma, gamma);
+    fp_add(gamma, gamma, gamma);
+    fp_add(gamma, gamma, gamma);
+    fp_add(gamma, gamma, gamma);     /* 8 gamma^2 */
+    fp_sub(r->y, beta, gamma);
+}
+
+/* add-2007-bl made complete: equal inputs take the doubling, infinity on
+ * either side returns the other. With ct == 0 (public inputs only) the
+ * doubling is computed only when it is needed. r may alias p or q. */
+static void pt_add(pt *r, const pt *p, const pt *q, int ct) {
+    lb z1z1, z2z2, u1, u2, s1, s2, t;
+    pt o;
+    fp_sqr(z1z1, p->z);
+    fp_sqr(z2z2, q->z);
+    fp_mul(u1, p->x, z2z2);
+    fp_mul(u2, q->x, z1z1);
+    fp_mul(s1, p->y, q->z);
+    fp_mul(s1, s1, z2z2);
+    fp_mul(s2, q->y, p->z);
+    fp_mul(s2, s2, z1z1);
+    fp_sub(u2, u2, u1);              /* h */
+    fp_sub(s2, s2, s1);              /* r / 2 */
+    uint32_t same = fp_is_zero(u2) & fp_is_zero(s2);
+    uint32_t p_inf = fp_is_zero(p->z), q_inf = fp_is_zero(q->z);
+    fp_add(t, p->z, q->z);
+    fp_sqr(t, t);
+    fp_sub(t, t, z1z1);
+    fp_sub(t, t, z2z2);
+    fp_mul(o.z, t, u2);              /* ((z1 + z2)^2 - z1z1 - z2z2) h */
+    fp_add(z1z1, u2, u2);
+    fp_sqr(z1z1, z1z1);              /* i = (2h)^2 */
+    fp_mul(z2z2, u2, z1z1);          /* j = h i */
+    fp_add(s2, s2, s2);              /* r */
+    fp_mul(u1, u1, z1z1);            /* v = u1 i */
+    fp_sqr(t, s2);
+    fp_sub(t, t, z2z2);
+    fp_sub(t, t, u1);
+    fp_sub(o.x, t, u1);              /* r^2 - j - 2v */
+    fp_sub(u1, u1, o.x);
+    fp_mul(u1, u1, s2);
+    fp_mul(s1, s1, z2z2);
+    fp_add(s1, s1, s1);
+    fp_sub(o.y, u1, s1);             /* r (v - x3) - 2 s1 j */
+    if (ct || (same & (1 ^ p_inf) & (1 ^ q_inf))) {
+        pt d;
+        pt_double(&d, p);
+        pt_cmov(&o, &d, ct_mask(same));
+    }
+    pt_cmov(&o, q, ct_mask(p_inf));
+    pt_cmov(&o, p, ct_mask(q_inf));
+    pt_copy(r, &o);
+}
+
+/* Affine coordinates (plain big-endian bytes); 0 for the point at infinity. */
+static uint32_t pt_to_affine(uint8_t x[32], uint8_t y[32], const pt *p) {
+    lb zi, zi2, t;
+    uint32_t ok = 1 ^ fp_is_zero(p->z);
+    mpow(zi, p->z, P_MINUS_2, ONE_P, fp_mul);
+    fp_sqr(zi2, zi);
+    fp_mul(t, p->x, zi2);
+    fp_to_bytes(x, t);
+    if (y) {
+        fp_mul(zi2, zi2, zi);
+        fp_mul(t, p->y, zi2);
+        fp_to_bytes(y, t);
+    }
+    return ok;
+}
+
+/* y^2 == x^3 - 3x + b, Montgomery form. */
+static uint32_t on_curve(const lb x, const lb y) {
+    lb l, r, t;
+    fp_sqr(l, y);
+    fp_sqr(r, x);
+    fp_mul(r, r, x);
+    fp_add(t, x, x);
+    fp_add(t, t, x);
+    fp_sub(r, r, t);
+    fp_add(r, r, B_M);
+    return fp_eq(l, r);
+}
+
+/* Public key X||Y into a Jacobian point; 0 unless both coordinates are
+ * below p and the point is on the curve (the curve has no other subgroup). */
+static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
+    uint32_t ok = fp_from_bytes(r->x, in) & fp_from_bytes(r->y, in + 32);
+    for (int i = 0; i < LB_N; i++) r->z[i] = ONE_P[i];
+    return ok & on_curve(r->x, r->y);
+}
+
+/* k*P for a secret k (any 256-bit value; k = 0 gives infinity), constant time:
+ * signed 4-bit digits in [-8, 7] against a table of 1P..8P. */
+static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
+    pt tab[8], s;
+    int8_t d[65];
+    int32_t carry = 0;
+    for (int i = 0; i < 64; i++) {
+        int32_t w = (k[31 - (i >> 1)] >> ((i & 1) * 4)) & 15;
+        int32_t v = w + carry;
+        carry = (v + 8) >> 4;
+        d[i] = (int8_t)(v - (carry << 4));
+    }
+    d[64] = (int8_t)carry;
+
+    pt_copy(&tab[0], p);
+    for (int i = 1; i < 8; i++) { /* tab[i] = (i + 1) P */
+        if (i & 1) pt_double(&tab[i], &tab[i >> 1]);
+        else pt_add(&tab[i], &tab[i - 1], p, 1);
+    }
+
+    pt_set_inf(r);
+    for (int i = 64; i >= 0; i--) {
+        if (i < 64) {
+            pt_double(r, r);
+            pt_double(r, r);
+            pt_double(r, r);
+            pt_double(r, r);
+        }
+        int32_t sign = d[i] >> 7; /* 0 or -1 */
+        uint32_t mag = (uint32_t)((d[i] ^ sign) - sign);
+        pt_set_inf(&s);
+        for (uint32_t j = 1; j <= 8; j++) pt_cmov(&s, &tab[j - 1], ct_mask(1 & ((mag ^ j) - 1) >> 31));
+        lb ny;
+        fp_sub(ny, P2, s.y); /* -y; P2 is 2p, fine as a subtrahend base */
+        lb_cmov(s.y, ny, (uint32_t)sign);
+        pt_add(r, r, &s, 1);
+    }
+    ecc_wipe(tab, sizeof tab);
+    ecc_wipe(&s, sizeof s);
+    ecc_wipe(d, sizeof d);
+}
+
+/* k*G with the comb: bits i, i+64, i+128, i+192 of k select a table entry. */
+static void pt_mul_base(pt *r, const uint8_t k[32], int ct) {
+    pt s;
+    pt_set_inf(r);
+    for (int i = 63; i >= 0; i--) {
+        pt_double(r, r);
+        uint32_t idx = 0;
+        for (int b = 0; b < 4; b++) {
+            int bit = i + 64 * b;
+            idx |= (uint32_t)((k[31 - (bit >> 3)] >> (bit & 7)) & 1) << b;
+        }
+        pt_set_inf(&s);
+        for (uint32_t j = 1; j <= 15; j++) {
+            uint32_t m = ct_mask(1 & ((idx ^ j) - 1) >> 31);
+            lb_cmov(s.x, COMB[j - 1][0], m);
+            lb_cmov(s.y, COMB[j - 1][1], m);
+            lb_cmov(s.z, ONE_P, m);
+        }
+        pt_add(r, r, &s, ct);
+    }
+    ecc_wipe(&s, sizeof s);
+}
+
+/* ---- public API ------------------------------------------------------------ */
+
+int ecc_p256_public(uint8_t pub[64], const uint8_t priv[32]) {
+    lb d;
+    pt q;
+    if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
+    pt_mul_base(&q, priv, 1);
+    pt_to_affine(pub, pub + 32, &q);
+    ecc_wipe(&q, sizeof q);
+    ecc_wipe(d, sizeof d);
+    return ECC_OK;
+}
+
+int ecc_p256_ecdh(uint8_t shared[32], const uint8_t priv[32], const uint8_t pub[64]) {
+    lb d;
+    pt p, q;
+    if (!pt_from_bytes(&p, pub)) return ECC_EPOINT;
+    if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
+    pt_mul(&q, priv, &p);
+    uint32_t ok = pt_to_affine(shared, 0, &q);
+    ecc_wipe(&q, sizeof q);
+    ecc_wipe(d, sizeof d);
+    return ok ? ECC_OK : ECC_EZERO;
+}
+
+int ecc_p256_point_mul(uint8_t out[64], const uint8_t k[32], const uint8_t pub[64]) {
+    lb s;
+    pt p, q;
+    if (!pt_from_bytes(&p, pub)) return ECC_EPOINT;
+    if (!sc_from_bytes(s, k)) return ECC_ESCALAR;
+    pt_mul(&q, k, &p);
+    uint32_t ok = pt_to_affine(out, out + 32, &q);
+    ecc_wipe(&q, sizeof q);
+    ecc_wipe(s, sizeof s);
+    return ok ? ECC_OK : ECC_EZERO;
+}
+
+int ecc_p256_scalar_mul(uint8_t out[32], const uint8_t k[32], const uint8_t priv[32]) {
+    lb a, b;
+    uint32_t ok = sc_from_bytes(a, k) & sc_from_bytes(b, priv);
+    if (!ok) return ECC_ESCALAR;
+    sc_mulmod(a, a, b);
+    sc_to_bytes(out, a);
+    ecc_wipe(a, sizeof a);
+    ecc_wipe(b, sizeof b);
+    return ECC_OK; /* n is prime: a product of nonzero scalars is nonzero */
+}
+
+/* RFC 6979 HMAC-DRBG state for P-256 / SHA-256 (qlen = hlen = 256). */
+typedef struct {
+    uint8_t k[32], v[32];
+} drbg;
+
+static void drbg_init(drbg *g, const uint8_t x[32], const uint8_t h1[32]) {
+    static const uint8_t zero = 0, one = 1;
+    for (int i = 0; i < 32; i++) {
+        g->k[i] = 0;
+        g->v[i] = 1;
+    }
+    hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, x, 32, h1, 32);
+    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    hmac_sha256(g->k, g->k, g->v, 32, &one, 1, x, 32, h1, 32);
+    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+}
+
+/* Next candidate nonce; the caller rejects k = 0 or k >= n and asks again. */
+static void drbg_next(drbg *g, uint8_t out[32], int again) {
+    static const uint8_t zero = 0;
+    if (again) {
+        hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, 0, 0, 0, 0);
+        hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    }
+    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    for (int i = 0; i < 32; i++) out[i] = g->v[i];
+}
+
+int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[32]) {
+    lb d, z, k, r, s;
+    uint8_t kb[32], h1[32], xb[32];
+    drbg g;
+    pt q;
+    if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
+    sc_from_digest(z, digest);
+    sc_to_bytes(h1, z); /* bits2octets(h1) */
+    drbg_init(&g, priv, h1);
+    for (int again = 0;; again = 1) {
+        drbg_next(&g, kb, again);
+        /* Rejection happens with probability ~2^-32 and reveals nothing useful. */
+        if (!sc_from_bytes(k, kb)) continue;
+        pt_mul_base(&q, kb, 1);
+        pt_to_affine(xb, 0, &q);
+        lb_from_be(r, xb);
+        lb_csub(r, r, N); /* x < p < 2n */
+        if (lb_is_zero(r)) continue;
+        sc_mulmod(s, r, d);
+        sc_add(s, s, z);
+        sc_inv(k, k);
+        sc_mulmod(s, s, k);
+        if (lb_is_zero(s)) continue;
+        sc_to_bytes(sig, r);
+        sc_to_bytes(sig + 32, s);
+        break;
+    }
+    ecc_wipe(d, sizeof d); ecc_wipe(k, sizeof k); ecc_wipe(kb, sizeof kb);
+    ecc_wipe(&g, sizeof g); ecc_wipe(&q, sizeof q); ecc_wipe(s, sizeof s);
+    return ECC_OK;
+}
+
+int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8_t sig[64]) {
+    lb r, s, z, w;
+    pt q, a, b;
+    uint8_t u[32], xb[32];
+    if (!pt_from_bytes(&q, pub)) return ECC_EPOINT;
+    if (!sc_from_bytes(r, sig) || !sc_from_bytes(s, sig + 32)) return ECC_ESIG;
+    sc_from_digest(z, digest);
+    sc_inv(w, s);
+    sc_mulmod(s, z, w);
+    sc_to_bytes(u, s);
+    pt_mul_base(&a, u, 0);
+    sc_mulmod(s, r, w);
+    sc_to_bytes(u, s);
+    pt_mul(&b, u, &q);
+    pt_add(&a, &a, &b, 0);
+    if (!pt_to_affine(xb, 0, &a)) return ECC_ESIG;
+    lb_from_be(s, xb);
+    lb_csub(s, s, N);
+    lb_csub(r, r, N);
+    for (int i = 0; i < LB_N; i++)
+        if (s[i] != r[i]) return ECC_ESIG;
+    return ECC_OK;
+}
+
+int ecc_p256_compress(uint8_t out[33], const uint8_t pub[64]) {
+    pt p;
+    if (!pt_from_bytes(&p, pub)) return ECC_EPOINT;
+    out[0] = (uint8_t)(2 | (pub[63] & 1));
+    for (int i = 0; i < 32; i++) out[1 + i] = pub[i];
+    return ECC_OK;
+}
+
+int ecc_p256_decompress(uint8_t out[64], const uint8_t in[33]) {
+    lb x, rhs, y, t;
+    if ((in[0] & 0xfe) != 2 || !fp_from_bytes(x, in + 1)) return ECC_EPOINT;
+    fp_sqr(rhs, x);
+    fp_mul(rhs, rhs, x);
+    fp_add(t, x, x);
+    fp_add(t, t, x);
+    fp_sub(rhs, rhs, t);
+    fp_add(rhs, rhs, B_M);
+    mpow(y, rhs, P_PLUS_1_DIV_4, ONE_P, fp_mul); /* p = 3 mod 4 */
+    fp_sqr(t, y);
+    if (!fp_eq(t, rhs)) return ECC_EPOINT;
+    for (int i = 0; i < 32; i++) out[i] = in[1 + i];
+    fp_to_bytes(out + 32, y);
+    if ((out[63] & 1) != (in[0] & 1)) { /* public data: a branch is fine */
+        fp_sub(y, P2, y);
+        fp_to_bytes(out + 32, y);
+    }
+    return ECC_OK;
+}

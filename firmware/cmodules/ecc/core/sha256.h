@@ -1,0 +1,22 @@
+/* SHA-256 and HMAC-SHA256, small: only what RFC 6979 nonces need. */
+#ifndef ECC_SHA256_H
+#define ECC_SHA256_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint32_t h[8];
+    uint8_t buf[64];
+    uint32_t len; /* bytes hashed; messages here are far below 2^32 bytes */
+} sha256_ctx;
+
+void sha256_init(sha256_ctx *c);
+void sha256_update(sha256_ctx *c, const uint8_t *data, unsigned n);
+void sha256_final(sha256_ctx *c, uint8_t out[32]);
+
+/* out = HMAC-SHA256(key[32], a || b || c || d); pieces may be NULL/0. */
+void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t *a, unsigned an,
+                 const uint8_t *b, unsigned bn, const uint8_t *c, unsigned cn, const uint8_t *d,
+                 unsigned dn);
+
+#endif

@@ -1,0 +1,189 @@
+/* X25519 (RFC 7748) on 20 limbs of 13 bits, modulo p = 2^255 - 19.
+ *
+ * Field elements are "normalised": limbs 0..18 below 2^13 + 2^9, limb 19
+ * below 2^8 + 2, so values stay below 2^256 and any two may be multiplied
+ * (column sums < 20 * 8704^2 < 2^31). Bits at 2^255 and above fold back
+ * times 19, bits at 2^260 and above times 608 (= 19 * 2^5).
+ */
+#include "ecc.h"
+#include "limbs.h"
+
+typedef lb fe;
+
+/* Carry 20 signed column values into a normalised element. */
+static void fe_carry(fe r, const int32_t *v) {
+    int32_t c = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        int32_t x = v[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+    int32_t x = v[LB_N - 1] + c;
+    r[LB_N - 1] = (uint16_t)(x & 0xff); /* limb 19 holds bits 247..254 */
+    x = r[0] + 19 * (x >> 8);           /* 2^255 = 19 */
+    r[0] = (uint16_t)(x & LB_MASK);
+    r[1] = (uint16_t)(r[1] + (x >> LB_BITS));
+}
+
+static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
+    int32_t c = 0;
+    for (int i = 0; i < 2 * LB_N - 1; i++) {
+        int32_t x = t[i] + c;
+        t[i] = x & LB_MASK;
+        c = x >> LB_BITS;
+    }
+    t[2 * LB_N - 1] = c;
+    for (int i = 0; i < LB_N; i++) t[i] += 608 * t[i + LB_N]; /* 2^260 = 608 */
+    fe_carry(r, t);
+}
+
+static void fe_mul(fe r, const fe a, const fe b) {
+    int32_t t[2 * LB_N];
+    lb_mul(t, a, b);
+    fe_reduce(r, t);
+}
+
+static void fe_sqr(fe r, const fe a) {
+    int32_t t[2 * LB_N];
+    lb_sqr(t, a);
+    fe_reduce(r, t);
+}
+
+static void fe_sqn(fe r, const fe a, int n) {
+    fe_sqr(r, a);
+    while (--n) fe_sqr(r, r);
+}
+
+static void fe_add(fe r, const fe a, const fe b) {
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = a[i] + b[i];
+    fe_carry(r, v);
+}
+
+/* 8p with every limb at least the largest normalised limb, so a + 8p - b
+ * never goes negative limb by limb. */
+static const uint16_t P8[LB_N] = {
+    0x3f68, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe,
+    0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x07fe,
+};
+
+static void fe_sub(fe r, const fe a, const fe b) {
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = a[i] + P8[i] - b[i];
+    fe_carry(r, v);
+}
+
+static void fe_mul_a24(fe r, const fe a) {
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = (int32_t)a[i] * 121665;
+    fe_carry(r, v);
+}
+
+/* z^(p-2) by the usual chain: 254 squarings, 11 multiplications. */
+static void fe_invert(fe r, const fe z) {
+    fe z2, z9, z11, a, b, c;
+    fe_sqr(z2, z);
+    fe_sqn(a, z2, 2);
+    fe_mul(z9, a, z);
+    fe_mul(z11, z9, z2);
+    fe_sqr(a, z11);
+    fe_mul(b, a, z9);      /* z^(2^5 - 1) */
+    fe_sqn(a, b, 5);
+    fe_mul(b, a, b);       /* 2^10 - 1 */
+    fe_sqn(a, b, 10);
+    fe_mul(c, a, b);       /* 2^20 - 1 */
+    fe_sqn(a, c, 20);
+    fe_mul(a, a, c);       /* 2^40 - 1 */
+    fe_sqn(a, a, 10);
+    fe_mul(b, a, b);       /* 2^50 - 1 */
+    fe_sqn(a, b, 50);
+    fe_mul(c, a, b);       /* 2^100 - 1 */
+    fe_sqn(a, c, 100);
+    fe_mul(a, a, c);       /* 2^200 - 1 */
+    fe_sqn(a, a, 50);
+    fe_mul(a, a, b);       /* 2^250 - 1 */
+    fe_sqn(a, a, 5);
+    fe_mul(r, a, z11);     /* 2^255 - 21 */
+    ecc_wipe(z2, sizeof z2); ecc_wipe(z9, sizeof z9); ecc_wipe(z11, sizeof z11);
+    ecc_wipe(a, sizeof a); ecc_wipe(b, sizeof b); ecc_wipe(c, sizeof c);
+}
+
+static const uint16_t P25519[LB_N] = {
+    0x1fed, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff,
+    0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x00ff,
+};
+
+/* Canonical little-endian bytes: carry strictly, then subtract p while >= p. */
+static void fe_tobytes(uint8_t out[32], const fe a) {
+    fe r;
+    int32_t v[LB_N];
+    for (int i = 0; i < LB_N; i++) v[i] = a[i];
+    lb_carry(r, v); /* value < 2^256: limb 19 below 2^9 */
+    lb_csub(r, r, P25519);
+    lb_csub(r, r, P25519);
+    lb_to_le(out, r);
+}
+
+int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
+    uint8_t k[32];
+    fe x1, x2, z2, x3, z3, a, b, c, d;
+    for (int i = 0; i < 32; i++) k[i] = scalar[i];
+    k[0] &= 248;
+    k[31] = (uint8_t)((k[31] & 127) | 64);
+
+    lb_from_le(x1, u);
+    x1[LB_N - 1] &= 0xff; /* RFC 7748: ignore the top bit of u */
+    for (int i = 0; i < LB_N; i++) {
+        x2[i] = z3[i] = 0;
+        z2[i] = 0;
+        x3[i] = x1[i];
+    }
+    x2[0] = z3[0] = 1;
+
+    uint32_t swap = 0;
+    for (int t = 254; t >= 0; t--) {
+        uint32_t bit = (k[t >> 3] >> (t & 7)) & 1;
+        swap ^= bit;
+        lb_cswap(x2, x3, ct_mask(swap));
+        lb_cswap(z2, z3, ct_mask(swap));
+        swap = bit;
+        fe_add(a, x2, z2);  /* A */
+        fe_sub(b, x2, z2);  /* B */
+        fe_add(c, x3, z3);  /* C */
+        fe_sub(d, x3, z3);  /* D */
+        fe_mul(d, d, a);    /* DA */
+        fe_mul(c, c, b);    /* CB */
+        fe_add(x3, d, c);
+        fe_sqr(x3, x3);     /* (DA + CB)^2 */
+        fe_sub(z3, d, c);
+        fe_sqr(z3, z3);
+        fe_mul(z3, z3, x1); /* x1 (DA - CB)^2 */
+        fe_sqr(a, a);       /* AA */
+        fe_sqr(b, b);       /* BB */
+        fe_mul(x2, a, b);   /* AA BB */
+        fe_sub(b, a, b);    /* E = AA - BB */
+        fe_mul_a24(c, b);
+        fe_add(c, c, a);    /* AA + a24 E */
+        fe_mul(z2, b, c);
+    }
+    lb_cswap(x2, x3, ct_mask(swap));
+    lb_cswap(z2, z3, ct_mask(swap));
+
+    fe_invert(z2, z2);
+    fe_mul(x2, x2, z2);
+    fe_tobytes(shared, x2);
+
+    ecc_wipe(k, sizeof k);
+    ecc_wipe(x2, sizeof x2); ecc_wipe(z2, sizeof z2); ecc_wipe(x3, sizeof x3);
+    ecc_wipe(z3, sizeof z3); ecc_wipe(a, sizeof a); ecc_wipe(b, sizeof b);
+    ecc_wipe(c, sizeof c); ecc_wipe(d, sizeof d);
+
+    uint8_t any = 0;
+    for (int i = 0; i < 32; i++) any |= shared[i];
+    return any ? ECC_OK : ECC_EZERO; /* the result is public once it is rejected */
+}
+
+void ecc_x25519_base(uint8_t pub[32], const uint8_t scalar[32]) {
+    static const uint8_t nine[32] = {9};
+    ecc_x25519(pub, scalar, nine); /* never zero: 9 has order 8 * prime */
+}
