@@ -18,14 +18,20 @@ def limbs(x: int) -> list[int]:
     return [(x >> (13 * i)) & 0x1FFF for i in range(20)]
 
 
+def packed(x: int) -> str:
+    """Limb pairs in 32-bit words (see lbc in limbs.h): rodata is read by word."""
+    v = limbs(x)
+    return ", ".join(f"0x{v[2 * i] | v[2 * i + 1] << 16:08x}" for i in range(10))
+
+
 def c_limbs(name: str, x: int) -> str:
-    vals = ", ".join(f"0x{v:04x}" for v in limbs(x))
-    return f"static const uint16_t {name}[LB_N] = {{{vals}}};"
+    return f"static const lbc {name} = {{{packed(x)}}};"
 
 
-def c_bytes(name: str, x: int) -> str:
-    vals = ", ".join(f"0x{b:02x}" for b in x.to_bytes(32, "big"))
-    return f"static const uint8_t {name}[32] = {{{vals}}};"
+def c_words(name: str, x: int) -> str:
+    """A 256-bit exponent as eight big-endian 32-bit words, most significant first."""
+    vals = ", ".join(f"0x{(x >> (32 * (7 - i))) & 0xFFFFFFFF:08x}" for i in range(8))
+    return f"static const uint32_t {name}[8] = {{{vals}}};"
 
 
 def add(p1: tuple[int, int] | None, p2: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -67,12 +73,12 @@ def main() -> None:
         c_limbs("ONE_N", R % N),
         c_limbs("B_M", B * R % P),
         f"#define N0 0x{(-pow(N, -1, 2**13)) % 2**13:04x} /* -1/n mod 2^13 */",
-        c_bytes("P_MINUS_2", P - 2),
-        c_bytes("P_PLUS_1_DIV_4", (P + 1) // 4),
-        c_bytes("N_MINUS_2", N - 2),
+        c_words("P_MINUS_2", P - 2),
+        c_words("P_PLUS_1_DIV_4", (P + 1) // 4),
+        c_words("N_MINUS_2", N - 2),
         "/* Comb table: entry i-1 is sum of bit b of i times 2^(64 b) G, affine,",
         " * Montgomery form, x then y. */",
-        "static const uint16_t COMB[15][2][LB_N] = {",
+        "static const lbc COMB[15][2] = {",
     ]
     for i in range(1, 16):
         pt = None
@@ -80,9 +86,7 @@ def main() -> None:
             if i >> b & 1:
                 pt = add(pt, mul(2 ** (64 * b), (GX, GY)))
         assert pt is not None
-        xs = ", ".join(f"0x{v:04x}" for v in limbs(pt[0] * R % P))
-        ys = ", ".join(f"0x{v:04x}" for v in limbs(pt[1] * R % P))
-        out.append(f"    {{{{{xs}}},\n     {{{ys}}}}},")
+        out.append(f"    {{{{{packed(pt[0] * R % P)}}},\n     {{{packed(pt[1] * R % P)}}}}},")
     out.append("};")
     print("\n".join(out))
 

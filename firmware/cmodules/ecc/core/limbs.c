@@ -1,17 +1,10 @@
 /* Radix-2^13 arithmetic shared by both curves (see limbs.h). */
 #include "limbs.h"
 
-/* 16x16->32 multiply. On the lx106 GCC would pick MULL; MUL16U is the
- * multiplier the core was designed for, so ask for it. Operands are < 2^16. */
-#if defined(__XTENSA__)
-static inline uint32_t mul16(uint32_t x, uint32_t y) {
-    uint32_t r;
-    __asm__("mul16u %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
-    return r;
-}
-#else
+/* The lx106 has a hand-scheduled lb_mul in lb_mul_xtensa.S; this is the same
+ * algorithm in C for every other target. */
+#if !defined(__XTENSA__)
 static inline uint32_t mul16(uint32_t x, uint32_t y) { return x * y; }
-#endif
 
 /* t[j .. j+23] += a[0..3] * b[0..19], one 4-limb strip of the product.
  * Four running column sums stay in registers while b streams past: per
@@ -47,6 +40,7 @@ void lb_mul(int32_t t[2 * LB_N], const lb a, const lb b) {
     for (int i = 0; i < 2 * LB_N; i++) t[i] = 0;
     for (int i = 0; i < LB_N; i += 4) strip(t + i, a + i, b);
 }
+#endif
 
 void lb_sqr(int32_t t[2 * LB_N], const lb a) { lb_mul(t, a, a); }
 
@@ -95,12 +89,16 @@ void lb_to_le(uint8_t out[32], const lb a) { to_bytes(out, a, 1); }
 void lb_from_be(lb r, const uint8_t in[32]) { from_bytes(r, in + 31, -1); }
 void lb_to_be(uint8_t out[32], const lb a) { to_bytes(out + 31, a, -1); }
 
-uint32_t lb_csub(lb r, const lb a, const lb m) {
+uint32_t lb_csub(lb r, const lb a, const lbc m) {
     lb d;
     int32_t c = 0;
-    for (int i = 0; i < LB_N; i++) {
-        int32_t v = (int32_t)a[i] - m[i] + c;
+    for (int i = 0; i < LB_N; i += 2) {
+        uint32_t w = m[i / 2];
+        int32_t v = (int32_t)a[i] - (int32_t)(w & 0xffff) + c;
         d[i] = (uint16_t)(v & LB_MASK);
+        c = v >> LB_BITS;
+        v = (int32_t)a[i + 1] - (int32_t)(w >> 16) + c;
+        d[i + 1] = (uint16_t)(v & LB_MASK);
         c = v >> LB_BITS;
     }
     /* c is -1 on borrow (a < m), else 0 */
@@ -109,10 +107,30 @@ uint32_t lb_csub(lb r, const lb a, const lb m) {
     return 1 & ~keep;
 }
 
-uint32_t lb_lt(const lb a, const lb m) {
+uint32_t lb_lt(const lb a, const lbc m) {
     int32_t c = 0;
-    for (int i = 0; i < LB_N; i++) c = ((int32_t)a[i] - m[i] + c) >> LB_BITS;
+    for (int i = 0; i < LB_N; i += 2) {
+        uint32_t w = m[i / 2];
+        c = ((int32_t)a[i] - (int32_t)(w & 0xffff) + c) >> LB_BITS;
+        c = ((int32_t)a[i + 1] - (int32_t)(w >> 16) + c) >> LB_BITS;
+    }
     return (uint32_t)c & 1;
+}
+
+void lb_unpack(lb r, const lbc c) {
+    for (int i = 0; i < LB_N; i += 2) {
+        uint32_t w = c[i / 2];
+        r[i] = (uint16_t)w;
+        r[i + 1] = (uint16_t)(w >> 16);
+    }
+}
+
+void lb_cmov_c(lb r, const lbc c, uint32_t mask) {
+    for (int i = 0; i < LB_N; i += 2) {
+        uint32_t w = c[i / 2];
+        r[i] = (uint16_t)(r[i] ^ ((r[i] ^ w) & mask));
+        r[i + 1] = (uint16_t)(r[i + 1] ^ ((r[i + 1] ^ (w >> 16)) & mask));
+    }
 }
 
 uint32_t lb_is_zero(const lb a) {

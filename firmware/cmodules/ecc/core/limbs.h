@@ -20,6 +20,13 @@
 
 typedef uint16_t lb[LB_N];
 
+/* Constants are stored as limb pairs in 32-bit words (low half = even limb).
+ * On the ESP8266 a native module's rodata sits with its code in instruction
+ * memory or flash, which only 32-bit loads may read; so every table in this
+ * core is made of uint32_t and is read by word, while the working limbs on
+ * the stack use cheap 16-bit loads. */
+typedef uint32_t lbc[LB_N / 2];
+
 /* t[0..38] = column sums of a*b (t has 40 entries; t[39] = 0). */
 void lb_mul(int32_t t[2 * LB_N], const lb a, const lb b);
 /* t[0..38] = column sums of a*a. */
@@ -31,11 +38,14 @@ void lb_to_be(uint8_t out[32], const lb a);
 void lb_from_le(lb r, const uint8_t in[32]);
 void lb_to_le(uint8_t out[32], const lb a);
 
-/* r = a - m if a >= m else a; both normalised (limbs < 2^13), constant time.
+/* r = a - m if a >= m else a; limbs below 2^13, constant time.
  * Returns 1 if m was subtracted. */
-uint32_t lb_csub(lb r, const lb a, const lb m);
-/* 1 if a < m (normalised limbs), constant time. */
-uint32_t lb_lt(const lb a, const lb m);
+uint32_t lb_csub(lb r, const lb a, const lbc m);
+/* 1 if a < m (limbs below 2^13), constant time. */
+uint32_t lb_lt(const lb a, const lbc m);
+/* A constant into working limbs; and a masked copy from a constant. */
+void lb_unpack(lb r, const lbc c);
+void lb_cmov_c(lb r, const lbc c, uint32_t mask);
 /* 1 if all limbs are zero, constant time. */
 uint32_t lb_is_zero(const lb a);
 /* r = mask ? a : r, mask all-ones or zero; and a constant-time swap. */

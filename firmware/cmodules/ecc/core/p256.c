@@ -49,9 +49,19 @@ static void fp_add(lb r, const lb a, const lb b) {
 
 static void fp_sub(lb r, const lb a, const lb b) {
     int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = a[i] - b[i] + P2[i];
+    for (int i = 0; i < LB_N; i += 2) {
+        uint32_t w = P2[i / 2];
+        v[i] = (int32_t)(a[i] + (w & 0xffff)) - b[i];
+        v[i + 1] = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1];
+    }
     lb_carry(r, v);
     lb_csub(r, r, P2);
+}
+
+static void fp_neg(lb r, const lb a) {
+    lb z;
+    for (int i = 0; i < LB_N; i++) z[i] = 0;
+    fp_sub(r, z, a);
 }
 
 /* Fully reduced (below p), still in Montgomery form. */
@@ -69,27 +79,34 @@ static uint32_t fp_eq(const lb a, const lb b) {
     return fp_is_zero(d);
 }
 
-/* Left-to-right square-and-multiply; the exponent is public. r must not alias a. */
-static void mpow(lb r, const lb a, const uint8_t e[32], const lb one, mulfn mul) {
-    for (int i = 0; i < LB_N; i++) r[i] = one[i];
+/* Left-to-right square-and-multiply; the exponent (eight words, most
+ * significant first) is public. r must not alias a. */
+static void mpow(lb r, const lb a, const uint32_t e[8], const lbc one, mulfn mul) {
+    lb_unpack(r, one);
     for (int i = 0; i < 256; i++) {
         mul(r, r, r);
-        if ((e[i >> 3] >> (7 - (i & 7))) & 1) mul(r, r, a);
+        if ((e[i >> 5] >> (31 - (i & 31))) & 1) mul(r, r, a);
     }
 }
 
 /* Big-endian bytes below p into Montgomery form; 0 if the value is >= p. */
 static uint32_t fp_from_bytes(lb r, const uint8_t in[32]) {
-    lb x;
+    lb x, rr;
     lb_from_be(x, in);
     uint32_t ok = lb_lt(x, P);
-    fp_mul(r, x, RR_P);
+    lb_unpack(rr, RR_P);
+    fp_mul(r, x, rr);
     return ok;
 }
 
+static void lb_one(lb r) {
+    for (int i = 0; i < LB_N; i++) r[i] = 0;
+    r[0] = 1;
+}
+
 static void fp_to_bytes(uint8_t out[32], const lb a) {
-    static const uint16_t one[LB_N] = {1};
-    lb x;
+    lb x, one;
+    lb_one(one);
     fp_mul(x, a, one);
     fp_canon(x, x);
     lb_to_be(out, x);
@@ -105,7 +122,11 @@ static void sc_mul(lb r, const lb a, const lb b) {
     uint32_t *u = (uint32_t *)t;
     for (int i = 0; i < LB_N; i++) {
         uint32_t m = ((u[i] & LB_MASK) * N0) & LB_MASK;
-        for (int j = 0; j < LB_N; j++) u[i + j] += m * N[j];
+        for (int j = 0; j < LB_N; j += 2) {
+            uint32_t w = N[j / 2];
+            u[i + j] += m * (w & 0xffff);
+            u[i + j + 1] += m * (w >> 16);
+        }
         u[i + 1] += u[i] >> LB_BITS;
     }
     /* columns may pass 2^31 here, so carry unsigned (lb_carry is signed) */
@@ -140,10 +161,11 @@ static void sc_add(lb r, const lb a, const lb b) {
 /* r = a^-1 mod n, both plain (not Montgomery) form; a != 0. */
 static void sc_inv(lb r, const lb a) {
     lb am, x;
-    sc_mul(am, a, RR_N);               /* a R */
+    lb_unpack(x, RR_N);
+    sc_mul(am, a, x);                      /* a R */
     mpow(x, am, N_MINUS_2, ONE_N, sc_mul); /* a^-1 R */
-    static const uint16_t one[LB_N] = {1};
-    sc_mul(r, x, one);
+    lb_one(am);
+    sc_mul(r, x, am);
     lb_csub(r, r, N);
     ecc_wipe(am, sizeof am);
     ecc_wipe(x, sizeof x);
@@ -152,7 +174,8 @@ static void sc_inv(lb r, const lb a) {
 /* Plain product a*b mod n, canonical. */
 static void sc_mulmod(lb r, const lb a, const lb b) {
     lb bm;
-    sc_mul(bm, b, RR_N);
+    lb_unpack(bm, RR_N);
+    sc_mul(bm, b, bm);
     sc_mul(r, a, bm);
     lb_csub(r, r, N);
     ecc_wipe(bm, sizeof bm);
@@ -182,10 +205,9 @@ static void pt_cmov(pt *r, const pt *p, uint32_t mask) {
 }
 
 static void pt_set_inf(pt *r) {
-    for (int i = 0; i < LB_N; i++) {
-        r->x[i] = r->y[i] = ONE_P[i];
-        r->z[i] = 0;
-    }
+    lb_unpack(r->x, ONE_P);
+    lb_unpack(r->y, ONE_P);
+    for (int i = 0; i < LB_N; i++) r->z[i] = 0;
 }
 
 /* dbl-2001-b (a = -3). Infinity doubles to infinity (z3 = 0). */
@@ -280,16 +302,23 @@ static uint32_t pt_to_affine(uint8_t x[32], uint8_t y[32], const pt *p) {
     return ok;
 }
 
-/* y^2 == x^3 - 3x + b, Montgomery form. */
-static uint32_t on_curve(const lb x, const lb y) {
-    lb l, r, t;
-    fp_sqr(l, y);
+/* r = x^3 - 3x + b, Montgomery form. */
+static void curve_rhs(lb r, const lb x) {
+    lb t;
     fp_sqr(r, x);
     fp_mul(r, r, x);
     fp_add(t, x, x);
     fp_add(t, t, x);
     fp_sub(r, r, t);
-    fp_add(r, r, B_M);
+    lb_unpack(t, B_M);
+    fp_add(r, r, t);
+}
+
+/* y^2 == x^3 - 3x + b, Montgomery form. */
+static uint32_t on_curve(const lb x, const lb y) {
+    lb l, r;
+    fp_sqr(l, y);
+    curve_rhs(r, x);
     return fp_eq(l, r);
 }
 
@@ -297,7 +326,7 @@ static uint32_t on_curve(const lb x, const lb y) {
  * below p and the point is on the curve (the curve has no other subgroup). */
 static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
     uint32_t ok = fp_from_bytes(r->x, in) & fp_from_bytes(r->y, in + 32);
-    for (int i = 0; i < LB_N; i++) r->z[i] = ONE_P[i];
+    lb_unpack(r->z, ONE_P);
     return ok & on_curve(r->x, r->y);
 }
 
@@ -334,7 +363,7 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
         pt_set_inf(&s);
         for (uint32_t j = 1; j <= 8; j++) pt_cmov(&s, &tab[j - 1], ct_mask(1 & ((mag ^ j) - 1) >> 31));
         lb ny;
-        fp_sub(ny, P2, s.y); /* -y; P2 is 2p, fine as a subtrahend base */
+        fp_neg(ny, s.y);
         lb_cmov(s.y, ny, (uint32_t)sign);
         pt_add(r, r, &s, 1);
     }
@@ -357,9 +386,9 @@ static void pt_mul_base(pt *r, const uint8_t k[32], int ct) {
         pt_set_inf(&s);
         for (uint32_t j = 1; j <= 15; j++) {
             uint32_t m = ct_mask(1 & ((idx ^ j) - 1) >> 31);
-            lb_cmov(s.x, COMB[j - 1][0], m);
-            lb_cmov(s.y, COMB[j - 1][1], m);
-            lb_cmov(s.z, ONE_P, m);
+            lb_cmov_c(s.x, COMB[j - 1][0], m);
+            lb_cmov_c(s.y, COMB[j - 1][1], m);
+            lb_cmov_c(s.z, ONE_P, m);
         }
         pt_add(r, r, &s, ct);
     }
@@ -420,7 +449,7 @@ typedef struct {
 } drbg;
 
 static void drbg_init(drbg *g, const uint8_t x[32], const uint8_t h1[32]) {
-    static const uint8_t zero = 0, one = 1;
+    const uint8_t zero = 0, one = 1; /* on the stack: no byte-wide rodata */
     for (int i = 0; i < 32; i++) {
         g->k[i] = 0;
         g->v[i] = 1;
@@ -433,7 +462,7 @@ static void drbg_init(drbg *g, const uint8_t x[32], const uint8_t h1[32]) {
 
 /* Next candidate nonce; the caller rejects k = 0 or k >= n and asks again. */
 static void drbg_next(drbg *g, uint8_t out[32], int again) {
-    static const uint8_t zero = 0;
+    const uint8_t zero = 0;
     if (again) {
         hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, 0, 0, 0, 0);
         hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
@@ -509,19 +538,14 @@ int ecc_p256_compress(uint8_t out[33], const uint8_t pub[64]) {
 int ecc_p256_decompress(uint8_t out[64], const uint8_t in[33]) {
     lb x, rhs, y, t;
     if ((in[0] & 0xfe) != 2 || !fp_from_bytes(x, in + 1)) return ECC_EPOINT;
-    fp_sqr(rhs, x);
-    fp_mul(rhs, rhs, x);
-    fp_add(t, x, x);
-    fp_add(t, t, x);
-    fp_sub(rhs, rhs, t);
-    fp_add(rhs, rhs, B_M);
+    curve_rhs(rhs, x);
     mpow(y, rhs, P_PLUS_1_DIV_4, ONE_P, fp_mul); /* p = 3 mod 4 */
     fp_sqr(t, y);
     if (!fp_eq(t, rhs)) return ECC_EPOINT;
     for (int i = 0; i < 32; i++) out[i] = in[1 + i];
     fp_to_bytes(out + 32, y);
     if ((out[63] & 1) != (in[0] & 1)) { /* public data: a branch is fine */
-        fp_sub(y, P2, y);
+        fp_neg(y, y);
         fp_to_bytes(out + 32, y);
     }
     return ECC_OK;

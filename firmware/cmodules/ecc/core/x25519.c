@@ -62,14 +62,16 @@ static void fe_add(fe r, const fe a, const fe b) {
 
 /* 8p with every limb at least the largest normalised limb, so a + 8p - b
  * never goes negative limb by limb. */
-static const uint16_t P8[LB_N] = {
-    0x3f68, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe,
-    0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x3ffe, 0x07fe,
-};
+static const lbc P8 = {0x3ffe3f68, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe,
+                       0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x07fe3ffe};
 
 static void fe_sub(fe r, const fe a, const fe b) {
     int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = a[i] + P8[i] - b[i];
+    for (int i = 0; i < LB_N; i += 2) {
+        uint32_t w = P8[i / 2];
+        v[i] = (int32_t)(a[i] + (w & 0xffff)) - b[i];
+        v[i + 1] = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1];
+    }
     fe_carry(r, v);
 }
 
@@ -108,10 +110,8 @@ static void fe_invert(fe r, const fe z) {
     ecc_wipe(a, sizeof a); ecc_wipe(b, sizeof b); ecc_wipe(c, sizeof c);
 }
 
-static const uint16_t P25519[LB_N] = {
-    0x1fed, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff,
-    0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x1fff, 0x00ff,
-};
+static const lbc P25519 = {0x1fff1fed, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff,
+                           0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x00ff1fff};
 
 /* Canonical little-endian bytes: carry strictly, then subtract p while >= p. */
 static void fe_tobytes(uint8_t out[32], const fe a) {
@@ -184,6 +184,8 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
 }
 
 void ecc_x25519_base(uint8_t pub[32], const uint8_t scalar[32]) {
-    static const uint8_t nine[32] = {9};
-    ecc_x25519(pub, scalar, nine); /* never zero: 9 has order 8 * prime */
+    uint8_t nine[32]; /* on the stack: no byte-wide table in rodata */
+    for (int i = 0; i < 32; i++) nine[i] = 0;
+    nine[0] = 9;
+    ecc_x25519(pub, scalar, nine); /* never zero: 9 generates the prime-order subgroup */
 }
