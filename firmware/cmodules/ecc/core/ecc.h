@@ -46,7 +46,8 @@ int ecc_p256_scalar_mul(uint8_t out[32], const uint8_t k[32], const uint8_t priv
 /* out = k*pub, pub validated, 0 < k < n. */
 int ecc_p256_point_mul(uint8_t out[64], const uint8_t k[32], const uint8_t pub[64]);
 
-/* SEC 1 point compression: 0x02/0x03 || X. Decompression validates. */
+/* SEC 1 point compression: 0x02/0x03 || X. Both directions validate the
+ * point (ECC_EPOINT). */
 int ecc_p256_compress(uint8_t out[33], const uint8_t pub[64]);
 int ecc_p256_decompress(uint8_t out[64], const uint8_t in[33]);
 

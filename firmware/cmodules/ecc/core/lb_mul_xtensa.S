@@ -11,7 +11,7 @@
  * In: a2 = t (int32_t[40]), a3 = a (uint16_t[20]), a4 = b (uint16_t[20]).
  * Touches only the stack-free registers a2..a15; a12..a15 are saved.
  */
-#if defined(__XTENSA__)
+#if defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__)
 
     .text
     .align  4

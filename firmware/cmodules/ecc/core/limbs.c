@@ -3,7 +3,7 @@
 
 /* The lx106 has a hand-scheduled lb_mul in lb_mul_xtensa.S; this is the same
  * algorithm in C for every other target. */
-#if !defined(__XTENSA__)
+#if !(defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__))
 static inline uint32_t mul16(uint32_t x, uint32_t y) { return x * y; }
 
 /* t[j .. j+23] += a[0..3] * b[0..19], one 4-limb strip of the product.

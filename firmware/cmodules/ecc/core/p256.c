@@ -2,8 +2,8 @@
  * points with a complete, branch-free addition, a signed 4-bit window for
  * variable points and a 4-tooth comb over a constant table for the generator.
  *
- * Field and scalar values are kept below 2m (m = p or n) with limbs below
- * 2^13; Montgomery products of such values stay below 2m because R >> m.
+ * Field values are kept below 2^257 and scalars below 2n, with limbs below
+ * 2^13; Montgomery products of such values stay in range because R >> p.
  * Everything that touches a secret is straight-line or fixed-count code with
  * masked selects; only signature verification (public inputs) branches.
  */
@@ -27,35 +27,64 @@ static void fp_mul(lb r, const lb a, const lb b) {
     int32_t t[2 * LB_N];
     lb_mul(t, a, b);
     for (int i = 0; i < LB_N; i++) {
-        int32_t m = t[i] & LB_MASK;
-        t[i] -= m;
-        t[i + 7] += m << 5;   /* 2^96  = 2^(13*7 + 5)  */
-        t[i + 14] += m << 10; /* 2^192 = 2^(13*14 + 10) */
-        t[i + 17] -= m << 3;  /* 2^224 = 2^(13*17 + 3)  */
-        t[i + 19] += m << 9;  /* 2^256 = 2^(13*19 + 9)  */
-        t[i + 1] += t[i] >> LB_BITS;
+        int32_t x = t[i], m = x & LB_MASK;
+        t[i + 1] += x >> LB_BITS; /* (x - m) / 2^13: the low limb becomes zero */
+        t[i + 7] += m << 5;       /* 2^96  = 2^(13*7 + 5)  */
+        t[i + 14] += m << 10;     /* 2^192 = 2^(13*14 + 10) */
+        t[i + 17] -= m << 3;      /* 2^224 = 2^(13*17 + 3)  */
+        t[i + 19] += m << 9;      /* 2^256 = 2^(13*19 + 9)  */
     }
     lb_carry(r, t + LB_N);
 }
 
 static void fp_sqr(lb r, const lb a) { fp_mul(r, a, a); }
 
-static void fp_add(lb r, const lb a, const lb b) {
-    int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = a[i] + b[i];
-    lb_carry(r, v);
-    lb_csub(r, r, P2);
+/* After an addition: limbs carried, and what is at 2^256 and above (t < 8)
+ * folded back as t (2^224 - 2^192 - 2^96 + 1), then carried again. In:
+ * r[0..18] below 2^13, x = limb 19 with its carry. Out: below 2^257. */
+static void fp_fold(lb r, int32_t x) {
+    int32_t t = x >> 9;
+    int16_t v[LB_N];
+    for (int i = 0; i < LB_N - 1; i++) v[i] = (int16_t)r[i];
+    v[LB_N - 1] = (int16_t)(x & 0x1ff);
+    v[0] = (int16_t)(v[0] + t);
+    v[7] = (int16_t)(v[7] - (t << 5));
+    v[14] = (int16_t)(v[14] - (t << 10));
+    v[17] = (int16_t)(v[17] + (t << 3));
+    int32_t c = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        int32_t y = v[i] + c;
+        r[i] = (uint16_t)(y & LB_MASK);
+        c = y >> LB_BITS;
+    }
+    r[LB_N - 1] = (uint16_t)(v[LB_N - 1] + c);
 }
 
-static void fp_sub(lb r, const lb a, const lb b) {
-    int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i += 2) {
-        uint32_t w = P2[i / 2];
-        v[i] = (int32_t)(a[i] + (w & 0xffff)) - b[i];
-        v[i + 1] = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1];
+/* Sums and differences are kept below 2^257 rather than fully reduced: a
+ * Montgomery product of such values is again below 2^257, and comparisons
+ * reduce first (fp_canon). */
+static void fp_add(lb r, const lb a, const lb b) {
+    int32_t c = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        int32_t x = a[i] + b[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
     }
-    lb_carry(r, v);
-    lb_csub(r, r, P2);
+    fp_fold(r, a[LB_N - 1] + b[LB_N - 1] + c);
+}
+
+/* a - b + 4p: positive for inputs below 2^257. */
+static void fp_sub(lb r, const lb a, const lb b) {
+    int32_t c = 0;
+    uint32_t w = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        if ((i & 1) == 0) w = P4[i / 2];
+        int32_t x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
+        w >>= 16;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+    fp_fold(r, (int32_t)(a[LB_N - 1] + (P4[LB_N / 2 - 1] >> 16)) - b[LB_N - 1] + c);
 }
 
 static void fp_neg(lb r, const lb a) {
@@ -64,8 +93,12 @@ static void fp_neg(lb r, const lb a) {
     fp_sub(r, z, a);
 }
 
-/* Fully reduced (below p), still in Montgomery form. */
-static void fp_canon(lb r, const lb a) { lb_csub(r, a, P); }
+/* Fully reduced (below p), still in Montgomery form: values are below
+ * 2^257 < 3p. */
+static void fp_canon(lb r, const lb a) {
+    lb_csub(r, a, P);
+    lb_csub(r, r, P);
+}
 
 static uint32_t fp_is_zero(const lb a) {
     lb c;
@@ -239,10 +272,16 @@ static void pt_double(pt *r, const pt *p) {
     fp_sub(r->y, beta, gamma);
 }
 
-/* add-2007-bl made complete: equal inputs take the doubling, infinity on
- * either side returns the other. With ct == 0 (public inputs only) the
- * doubling is computed only when it is needed. r may alias p or q. */
-static void pt_add(pt *r, const pt *p, const pt *q, int ct) {
+/* How pt_add treats p == q, where the addition formula fails. */
+enum {
+    ADD_FAST = 0,     /* the caller has proven p != q (or both are infinity) */
+    ADD_COMPLETE = 1, /* always compute the doubling too, select it in constant time */
+    ADD_VARTIME = 2,  /* public inputs: double only when needed */
+};
+
+/* add-2007-bl; infinity on either side returns the other, and p == q takes
+ * the doubling as `mode` says. r may alias p or q. */
+static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
     lb z1z1, z2z2, u1, u2, s1, s2, t;
     pt o;
     fp_sqr(z1z1, p->z);
@@ -276,7 +315,7 @@ static void pt_add(pt *r, const pt *p, const pt *q, int ct) {
     fp_mul(s1, s1, z2z2);
     fp_add(s1, s1, s1);
     fp_sub(o.y, u1, s1);             /* r (v - x3) - 2 s1 j */
-    if (ct || (same & (1 ^ p_inf) & (1 ^ q_inf))) {
+    if (mode == ADD_COMPLETE || (mode == ADD_VARTIME && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
         pt d;
         pt_double(&d, p);
         pt_cmov(&o, &d, ct_mask(same));
@@ -330,8 +369,14 @@ static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
     return ok & on_curve(r->x, r->y);
 }
 
-/* k*P for a secret k (any 256-bit value; k = 0 gives infinity), constant time:
- * signed 4-bit digits in [-8, 7] against a table of 1P..8P. */
+/* k*P for a secret 0 <= k < n, constant time: signed 4-bit digits in [-8, 7]
+ * against a table of 1P..8P, most significant first.
+ *
+ * Only the last addition can meet p == q: before it the accumulator is s*P
+ * with |16 s| < 2^252 < n/8 and the digit d has |d| <= 8, so 16 s = +-d mod n
+ * forces s = d = 0 (infinity, which pt_add handles). At the last step
+ * 16 s = k - d0, and k = 2 d0 mod n (k in 2..14 or n-16..n-2) is possible:
+ * that one addition is the complete kind. */
 static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
     pt tab[8], s;
     int8_t d[65];
@@ -347,7 +392,7 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
     pt_copy(&tab[0], p);
     for (int i = 1; i < 8; i++) { /* tab[i] = (i + 1) P */
         if (i & 1) pt_double(&tab[i], &tab[i >> 1]);
-        else pt_add(&tab[i], &tab[i - 1], p, 1);
+        else pt_add(&tab[i], &tab[i - 1], p, ADD_FAST); /* i P + P, i in 2..6 */
     }
 
     pt_set_inf(r);
@@ -365,15 +410,17 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
         lb ny;
         fp_neg(ny, s.y);
         lb_cmov(s.y, ny, (uint32_t)sign);
-        pt_add(r, r, &s, 1);
+        pt_add(r, r, &s, i == 0 ? ADD_COMPLETE : ADD_FAST);
     }
     ecc_wipe(tab, sizeof tab);
     ecc_wipe(&s, sizeof s);
     ecc_wipe(d, sizeof d);
 }
 
-/* k*G with the comb: bits i, i+64, i+128, i+192 of k select a table entry. */
-static void pt_mul_base(pt *r, const uint8_t k[32], int ct) {
+/* k*G with the comb: bits i, i+64, i+128, i+192 of k select a table entry.
+ * Here p == q cannot be ruled out as simply, so additions are complete
+ * unless the scalar is public. */
+static void pt_mul_base(pt *r, const uint8_t k[32], int mode) {
     pt s;
     pt_set_inf(r);
     for (int i = 63; i >= 0; i--) {
@@ -390,7 +437,7 @@ static void pt_mul_base(pt *r, const uint8_t k[32], int ct) {
             lb_cmov_c(s.y, COMB[j - 1][1], m);
             lb_cmov_c(s.z, ONE_P, m);
         }
-        pt_add(r, r, &s, ct);
+        pt_add(r, r, &s, mode);
     }
     ecc_wipe(&s, sizeof s);
 }
@@ -401,7 +448,7 @@ int ecc_p256_public(uint8_t pub[64], const uint8_t priv[32]) {
     lb d;
     pt q;
     if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
-    pt_mul_base(&q, priv, 1);
+    pt_mul_base(&q, priv, ADD_COMPLETE);
     pt_to_affine(pub, pub + 32, &q);
     ecc_wipe(&q, sizeof q);
     ecc_wipe(d, sizeof d);
@@ -484,7 +531,7 @@ int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[
         drbg_next(&g, kb, again);
         /* Rejection happens with probability ~2^-32 and reveals nothing useful. */
         if (!sc_from_bytes(k, kb)) continue;
-        pt_mul_base(&q, kb, 1);
+        pt_mul_base(&q, kb, ADD_COMPLETE);
         pt_to_affine(xb, 0, &q);
         lb_from_be(r, xb);
         lb_csub(r, r, N); /* x < p < 2n */
@@ -513,11 +560,11 @@ int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8
     sc_inv(w, s);
     sc_mulmod(s, z, w);
     sc_to_bytes(u, s);
-    pt_mul_base(&a, u, 0);
+    pt_mul_base(&a, u, ADD_VARTIME);
     sc_mulmod(s, r, w);
     sc_to_bytes(u, s);
     pt_mul(&b, u, &q);
-    pt_add(&a, &a, &b, 0);
+    pt_add(&a, &a, &b, ADD_VARTIME);
     if (!pt_to_affine(xb, 0, &a)) return ECC_ESIG;
     lb_from_be(s, xb);
     lb_csub(s, s, N);

@@ -1,7 +1,7 @@
 /* X25519 (RFC 7748) on 20 limbs of 13 bits, modulo p = 2^255 - 19.
  *
  * Field elements are "normalised": limbs 0..18 below 2^13 + 2^9, limb 19
- * below 2^8 + 2, so values stay below 2^256 and any two may be multiplied
+ * below 2^8, so values stay below 2^256 and any two may be multiplied
  * (column sums < 20 * 8704^2 < 2^31). Bits at 2^255 and above fold back
  * times 19, bits at 2^260 and above times 608 (= 19 * 2^5).
  */
@@ -9,6 +9,18 @@
 #include "limbs.h"
 
 typedef lb fe;
+
+/* Limb 19 keeps bits 247..254; what is above folds back times 19 (2^255 = 19)
+ * and is carried through limbs 0..2, which keeps every limb normalised. x is
+ * limb 19 with the incoming carry, below 2^31. */
+static void fe_top(fe r, int32_t x) {
+    r[LB_N - 1] = (uint16_t)(x & 0xff);
+    x = r[0] + 19 * (x >> 8);
+    r[0] = (uint16_t)(x & LB_MASK);
+    x = r[1] + (x >> LB_BITS);
+    r[1] = (uint16_t)(x & LB_MASK);
+    r[2] = (uint16_t)(r[2] + (x >> LB_BITS));
+}
 
 /* Carry 20 signed column values into a normalised element. */
 static void fe_carry(fe r, const int32_t *v) {
@@ -18,22 +30,19 @@ static void fe_carry(fe r, const int32_t *v) {
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
     }
-    int32_t x = v[LB_N - 1] + c;
-    r[LB_N - 1] = (uint16_t)(x & 0xff); /* limb 19 holds bits 247..254 */
-    x = r[0] + 19 * (x >> 8);           /* 2^255 = 19 */
-    r[0] = (uint16_t)(x & LB_MASK);
-    r[1] = (uint16_t)(r[1] + (x >> LB_BITS));
+    fe_top(r, v[LB_N - 1] + c);
 }
 
+/* Product columns to a normalised element. Column k >= 20 stands for
+ * 2^(13k) = 608 * 2^(13(k-20)) (2^260 = 32 * 19): split it into its low 13
+ * bits and the rest and fold both down times 608, then one carry pass.
+ * Every column stays below 2^31. */
 static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
-    int32_t c = 0;
-    for (int i = 0; i < 2 * LB_N - 1; i++) {
-        int32_t x = t[i] + c;
-        t[i] = x & LB_MASK;
-        c = x >> LB_BITS;
+    for (int k = LB_N; k < 2 * LB_N - 1; k++) {
+        int32_t x = t[k];
+        t[k - LB_N] += 608 * (x & LB_MASK);
+        t[k - LB_N + 1] += 608 * (x >> LB_BITS);
     }
-    t[2 * LB_N - 1] = c;
-    for (int i = 0; i < LB_N; i++) t[i] += 608 * t[i + LB_N]; /* 2^260 = 608 */
     fe_carry(r, t);
 }
 
@@ -55,30 +64,45 @@ static void fe_sqn(fe r, const fe a, int n) {
 }
 
 static void fe_add(fe r, const fe a, const fe b) {
-    int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = a[i] + b[i];
-    fe_carry(r, v);
+    int32_t c = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        int32_t x = a[i] + b[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+    fe_top(r, a[LB_N - 1] + b[LB_N - 1] + c);
 }
 
-/* 8p with every limb at least the largest normalised limb, so a + 8p - b
- * never goes negative limb by limb. */
+/* a + 8p - b: 8p with every limb at least the largest normalised limb, so no
+ * column goes negative. */
 static const lbc P8 = {0x3ffe3f68, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe,
                        0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x07fe3ffe};
 
 static void fe_sub(fe r, const fe a, const fe b) {
-    int32_t v[LB_N];
+    int32_t c = 0;
     for (int i = 0; i < LB_N; i += 2) {
         uint32_t w = P8[i / 2];
-        v[i] = (int32_t)(a[i] + (w & 0xffff)) - b[i];
-        v[i + 1] = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1];
+        int32_t x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+        x = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1] + c;
+        if (i + 1 == LB_N - 1) {
+            fe_top(r, x);
+            return;
+        }
+        r[i + 1] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
     }
-    fe_carry(r, v);
 }
 
 static void fe_mul_a24(fe r, const fe a) {
-    int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = (int32_t)a[i] * 121665;
-    fe_carry(r, v);
+    int32_t c = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        int32_t x = (int32_t)a[i] * 121665 + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+    fe_top(r, (int32_t)a[LB_N - 1] * 121665 + c);
 }
 
 /* z^(p-2) by the usual chain: 254 squarings, 11 multiplications. */
