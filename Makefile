@@ -4,12 +4,24 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian packages: the ESP8266 cross compiler, QEMU's lx106 core, valgrind.
+APT_PKGS := gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc valgrind
+APT_STAMP := $(VENV)/.apt-installed
 TARGET ?= unix,pty
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint format sim report clean
+.PHONY: setup demo test lint format sim report firmware clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(APT_STAMP)
+
+# Installs the Debian packages only when a tool is missing (root, as on CI).
+$(APT_STAMP): | $(STAMP)
+	@if ! command -v xtensa-lx106-elf-gcc >/dev/null || ! command -v qemu-system-xtensa >/dev/null \
+	   || ! command -v valgrind >/dev/null || [ ! -d /usr/lib/xtensa-lx106-elf/include ]; then \
+		echo "installing Debian packages: $(APT_PKGS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+	fi
+	@touch $@
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-venv; }
@@ -22,7 +34,7 @@ demo: $(STAMP)
 	$(BIN)/homeca demo
 
 # Lint, then every test; device tests run on each target in TARGET.
-test: $(STAMP)
+test: $(STAMP) $(APT_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q --target $(TARGET) $(PYTEST_ARGS)
@@ -40,6 +52,11 @@ sim: $(STAMP)
 # Heap and timing figures of the firmware on the unix port.
 report: $(STAMP)
 	$(BIN)/homeca sim device build/sim/report --report --heap-floor --oled-png build/sim/report-oled.png
+
+# The native ecc module for the unix port (x64) and the ESP8266 (xtensa).
+firmware: $(STAMP) $(APT_STAMP)
+	$(MAKE) -C firmware/cmodules/ecc ARCH=x64 ECC_PYTHON=$(abspath $(BIN)/python)
+	$(MAKE) -C firmware/cmodules/ecc ARCH=xtensa ECC_PYTHON=$(abspath $(BIN)/python)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
