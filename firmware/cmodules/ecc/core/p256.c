@@ -277,6 +277,7 @@ enum {
     ADD_FAST = 0,     /* the caller has proven p != q (or both are infinity) */
     ADD_COMPLETE = 1, /* always compute the doubling too, select it in constant time */
     ADD_VARTIME = 2,  /* public inputs: double only when needed */
+    ADD_AFFINE_Q = 4, /* flag: q has z = 1 (or is infinity), saving four products */
 };
 
 /* add-2007-bl; infinity on either side returns the other, and p == q takes
@@ -284,22 +285,34 @@ enum {
 static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
     lb z1z1, z2z2, u1, u2, s1, s2, t;
     pt o;
+    int affine = mode & ADD_AFFINE_Q;
     fp_sqr(z1z1, p->z);
-    fp_sqr(z2z2, q->z);
-    fp_mul(u1, p->x, z2z2);
+    if (affine) {
+        for (int i = 0; i < LB_N; i++) {
+            u1[i] = p->x[i];
+            s1[i] = p->y[i];
+        }
+    } else {
+        fp_sqr(z2z2, q->z);
+        fp_mul(u1, p->x, z2z2);
+        fp_mul(s1, p->y, q->z);
+        fp_mul(s1, s1, z2z2);
+    }
     fp_mul(u2, q->x, z1z1);
-    fp_mul(s1, p->y, q->z);
-    fp_mul(s1, s1, z2z2);
     fp_mul(s2, q->y, p->z);
     fp_mul(s2, s2, z1z1);
     fp_sub(u2, u2, u1);              /* h */
     fp_sub(s2, s2, s1);              /* r / 2 */
     uint32_t same = fp_is_zero(u2) & fp_is_zero(s2);
     uint32_t p_inf = fp_is_zero(p->z), q_inf = fp_is_zero(q->z);
-    fp_add(t, p->z, q->z);
-    fp_sqr(t, t);
-    fp_sub(t, t, z1z1);
-    fp_sub(t, t, z2z2);
+    if (affine) {
+        fp_add(t, p->z, p->z);       /* (z1 + 1)^2 - z1z1 - 1 = 2 z1 */
+    } else {
+        fp_add(t, p->z, q->z);
+        fp_sqr(t, t);
+        fp_sub(t, t, z1z1);
+        fp_sub(t, t, z2z2);
+    }
     fp_mul(o.z, t, u2);              /* ((z1 + z2)^2 - z1z1 - z2z2) h */
     fp_add(z1z1, u2, u2);
     fp_sqr(z1z1, z1z1);              /* i = (2h)^2 */
@@ -315,7 +328,7 @@ static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
     fp_mul(s1, s1, z2z2);
     fp_add(s1, s1, s1);
     fp_sub(o.y, u1, s1);             /* r (v - x3) - 2 s1 j */
-    if (mode == ADD_COMPLETE || (mode == ADD_VARTIME && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
+    if ((mode & ADD_COMPLETE) || ((mode & ADD_VARTIME) && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
         pt d;
         pt_double(&d, p);
         pt_cmov(&o, &d, ct_mask(same));
@@ -437,7 +450,7 @@ static void pt_mul_base(pt *r, const uint8_t k[32], int mode) {
             lb_cmov_c(s.y, COMB[j - 1][1], m);
             lb_cmov_c(s.z, ONE_P, m);
         }
-        pt_add(r, r, &s, mode);
+        pt_add(r, r, &s, mode | ADD_AFFINE_Q);
     }
     ecc_wipe(&s, sizeof s);
 }
