@@ -44,20 +44,20 @@ static void fp_sqr(lb r, const lb a) { fp_mul(r, a, a); }
  * r[0..18] below 2^13, x = limb 19 with its carry. Out: below 2^257. */
 static void fp_fold(lb r, int32_t x) {
     int32_t t = x >> 9;
-    int16_t v[LB_N];
-    for (int i = 0; i < LB_N - 1; i++) v[i] = (int16_t)r[i];
-    v[LB_N - 1] = (int16_t)(x & 0x1ff);
-    v[0] = (int16_t)(v[0] + t);
-    v[7] = (int16_t)(v[7] - (t << 5));
-    v[14] = (int16_t)(v[14] - (t << 10));
-    v[17] = (int16_t)(v[17] + (t << 3));
+    /* The folded limbs may go negative: they wrap as uint16 and are read back
+     * as int16 by the carry pass (|limb| stays below 2^15). */
+    r[LB_N - 1] = (uint16_t)(x & 0x1ff);
+    r[0] = (uint16_t)(r[0] + t);
+    r[7] = (uint16_t)(r[7] - (t << 5));
+    r[14] = (uint16_t)(r[14] - (t << 10));
+    r[17] = (uint16_t)(r[17] + (t << 3));
     int32_t c = 0;
     for (int i = 0; i < LB_N - 1; i++) {
-        int32_t y = v[i] + c;
+        int32_t y = (int16_t)r[i] + c;
         r[i] = (uint16_t)(y & LB_MASK);
         c = y >> LB_BITS;
     }
-    r[LB_N - 1] = (uint16_t)(v[LB_N - 1] + c);
+    r[LB_N - 1] = (uint16_t)(r[LB_N - 1] + c);
 }
 
 /* Sums and differences are kept below 2^257 rather than fully reduced: a
@@ -191,16 +191,25 @@ static void sc_add(lb r, const lb a, const lb b) {
     lb_csub(r, r, N);
 }
 
-/* r = a^-1 mod n, both plain (not Montgomery) form; a != 0. */
+/* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0.
+ * Fixed 4-bit windows over the public exponent n - 2: 256 squarings and 64
+ * multiplications by table entries, each chosen by a public index. */
 static void sc_inv(lb r, const lb a) {
-    lb am, x;
+    lb tab[16], x;
     lb_unpack(x, RR_N);
-    sc_mul(am, a, x);                      /* a R */
-    mpow(x, am, N_MINUS_2, ONE_N, sc_mul); /* a^-1 R */
-    lb_one(am);
-    sc_mul(r, x, am);
+    lb_unpack(tab[0], ONE_N);
+    sc_mul(tab[1], a, x); /* a R */
+    for (int i = 2; i < 16; i++) sc_mul(tab[i], tab[i - 1], tab[1]);
+    lb_unpack(x, ONE_N);
+    for (int i = 0; i < 64; i++) {
+        for (int k = 0; k < 4; k++) sc_mul(x, x, x);
+        uint32_t nib = (N_MINUS_2[i >> 3] >> (28 - 4 * (i & 7))) & 15;
+        sc_mul(x, x, tab[nib]); /* x * 1 (R) when the nibble is 0: uniform */
+    }
+    lb_one(tab[0]);
+    sc_mul(r, x, tab[0]);
     lb_csub(r, r, N);
-    ecc_wipe(am, sizeof am);
+    ecc_wipe(tab, sizeof tab);
     ecc_wipe(x, sizeof x);
 }
 
