@@ -1,6 +1,6 @@
-/* lb_mul for the Xtensa lx106 (call0 ABI): t[0..39] = column sums of a * b
- * for 20-limb, 13-bit operands (see limbs.h; limbs.c has the C version used
- * everywhere else).
+/* lb_mul and lb_sqr for the Xtensa lx106 (call0 ABI): t[0..39] = column
+ * sums of a * b (a * a) for 20-limb, 13-bit operands (see limbs.h; limbs.c
+ * has the C versions used everywhere else).
  *
  * Five strips of four rows: a[4s..4s+3] sit in a8..a11, four running column
  * sums in a12..a15, and b streams past one limb at a time. Per product one
@@ -84,5 +84,130 @@ lb_mul:
     addi    a1, a1, 16
     ret
     .size   lb_mul, . - lb_mul
+
+/* lb_sqr: the 190 cross products a_i a_j (i < j) once, then doubled, plus
+ * the 20 squares: 210 MUL16U instead of 400.
+ *
+ * For each block s of four limbs (rows a8..a11): its six in-block cross
+ * products, then a strip of the rows against the limbs of the later blocks,
+ * four at a time (the same step as lb_mul, with a0 as the column pointer).
+ * Stack: a0, a12..a15, t, a, blocks left.
+ */
+.macro sstep j, c0, c1, c2, c3
+    l16ui   a5, a4, 2 * \j
+    mul16u  a6, a8, a5
+    add     \c0, \c0, a6
+    mul16u  a6, a9, a5
+    add     \c1, \c1, a6
+    mul16u  a6, a10, a5
+    add     \c2, \c2, a6
+    mul16u  a6, a11, a5
+    add     \c3, \c3, a6
+    s32i    \c0, a0, 4 * \j
+    l32i    \c0, a0, 4 * \j + 16
+.endm
+
+/* t[off] += x (x in a6) */
+.macro acc off
+    l32i    a5, a2, \off
+    add     a5, a5, a6
+    s32i    a5, a2, \off
+.endm
+
+    .align  4
+    .global lb_sqr
+    .type   lb_sqr, @function
+lb_sqr:
+    addi    a1, a1, -32
+    s32i    a0, a1, 0
+    s32i    a12, a1, 4
+    s32i    a13, a1, 8
+    s32i    a14, a1, 12
+    s32i    a15, a1, 16
+    s32i    a2, a1, 20
+    s32i    a3, a1, 24
+
+    movi    a5, 0
+    .set    i, 0
+    .rept   40
+    s32i    a5, a2, 4 * i
+    .set    i, i + 1
+    .endr
+
+    movi    a5, 5
+    s32i    a5, a1, 28
+.Lsblock:                       /* a2 = &t[8s], a3 = &a[4s] */
+    l16ui   a8, a3, 0
+    l16ui   a9, a3, 2
+    l16ui   a10, a3, 4
+    l16ui   a11, a3, 6
+    mul16u  a6, a8, a9
+    acc     4
+    mul16u  a6, a8, a10
+    acc     8
+    mul16u  a6, a8, a11
+    mul16u  a7, a9, a10
+    add     a6, a6, a7
+    acc     12
+    mul16u  a6, a9, a11
+    acc     16
+    mul16u  a6, a10, a11
+    acc     20
+    l32i    a7, a1, 28
+    addi    a7, a7, -1          /* later blocks: groups of four b limbs */
+    beqz    a7, .Lsnext
+    addi    a0, a2, 16          /* column 8s + 4 */
+    addi    a4, a3, 8           /* b = a[4s + 4] */
+    l32i    a12, a0, 0
+    l32i    a13, a0, 4
+    l32i    a14, a0, 8
+    l32i    a15, a0, 12
+.Lsgroup:
+    sstep   0, a12, a13, a14, a15
+    sstep   1, a13, a14, a15, a12
+    sstep   2, a14, a15, a12, a13
+    sstep   3, a15, a12, a13, a14
+    addi    a4, a4, 8
+    addi    a0, a0, 16
+    addi    a7, a7, -1
+    bnez    a7, .Lsgroup
+    s32i    a12, a0, 0
+    s32i    a13, a0, 4
+    s32i    a14, a0, 8
+.Lsnext:
+    addi    a2, a2, 32
+    addi    a3, a3, 8
+    l32i    a5, a1, 28
+    addi    a5, a5, -1
+    s32i    a5, a1, 28
+    bnez    a5, .Lsblock
+
+    /* t[2i] = 2 t[2i] + a[i]^2, t[2i+1] = 2 t[2i+1] (t[39] stays 0) */
+    l32i    a2, a1, 20
+    l32i    a3, a1, 24
+    movi    a7, 20
+.Lsdouble:
+    l16ui   a5, a3, 0
+    mul16u  a5, a5, a5
+    l32i    a6, a2, 0
+    add     a6, a6, a6
+    add     a6, a6, a5
+    s32i    a6, a2, 0
+    l32i    a6, a2, 4
+    add     a6, a6, a6
+    s32i    a6, a2, 4
+    addi    a2, a2, 8
+    addi    a3, a3, 2
+    addi    a7, a7, -1
+    bnez    a7, .Lsdouble
+
+    l32i    a0, a1, 0
+    l32i    a12, a1, 4
+    l32i    a13, a1, 8
+    l32i    a14, a1, 12
+    l32i    a15, a1, 16
+    addi    a1, a1, 32
+    ret
+    .size   lb_sqr, . - lb_sqr
 
 #endif

@@ -40,9 +40,9 @@ void lb_mul(int32_t t[2 * LB_N], const lb a, const lb b) {
     for (int i = 0; i < 2 * LB_N; i++) t[i] = 0;
     for (int i = 0; i < LB_N; i += 4) strip(t + i, a + i, b);
 }
-#endif
 
 void lb_sqr(int32_t t[2 * LB_N], const lb a) { lb_mul(t, a, a); }
+#endif
 
 uint32_t lb_carry(lb r, const int32_t *in) {
     int32_t c = 0;

@@ -17,15 +17,11 @@ typedef struct {
     lb x, y, z;
 } pt; /* Jacobian, Montgomery form; z == 0 is the point at infinity */
 
-typedef void (*mulfn)(lb r, const lb a, const lb b);
-
 /* ---- field mod p --------------------------------------------------------- */
 
 /* Montgomery reduction by p = 2^256 - 2^224 + 2^192 + 2^96 - 1: -1/p mod 2^13
  * is 1, so each digit m is the low limb itself and m*p is four shifted adds. */
-static void fp_mul(lb r, const lb a, const lb b) {
-    int32_t t[2 * LB_N];
-    lb_mul(t, a, b);
+static void fp_redc(lb r, int32_t t[2 * LB_N]) {
     for (int i = 0; i < LB_N; i++) {
         int32_t x = t[i], m = x & LB_MASK;
         t[i + 1] += x >> LB_BITS; /* (x - m) / 2^13: the low limb becomes zero */
@@ -37,7 +33,17 @@ static void fp_mul(lb r, const lb a, const lb b) {
     lb_carry(r, t + LB_N);
 }
 
-static void fp_sqr(lb r, const lb a) { fp_mul(r, a, a); }
+static void fp_mul(lb r, const lb a, const lb b) {
+    int32_t t[2 * LB_N];
+    lb_mul(t, a, b);
+    fp_redc(r, t);
+}
+
+static void fp_sqr(lb r, const lb a) {
+    int32_t t[2 * LB_N];
+    lb_sqr(t, a);
+    fp_redc(r, t);
+}
 
 /* After an addition: limbs carried, and what is at 2^256 and above (t < 8)
  * folded back as t (2^224 - 2^192 - 2^96 + 1), then carried again. In:
@@ -112,13 +118,13 @@ static uint32_t fp_eq(const lb a, const lb b) {
     return fp_is_zero(d);
 }
 
-/* Left-to-right square-and-multiply; the exponent (eight words, most
- * significant first) is public. r must not alias a. */
-static void mpow(lb r, const lb a, const uint32_t e[8], const lbc one, mulfn mul) {
-    lb_unpack(r, one);
+/* a^e mod p by left-to-right square-and-multiply; the exponent (eight words,
+ * most significant first) is public. r must not alias a. */
+static void fp_pow(lb r, const lb a, const uint32_t e[8]) {
+    lb_unpack(r, ONE_P);
     for (int i = 0; i < 256; i++) {
-        mul(r, r, r);
-        if ((e[i >> 5] >> (31 - (i & 31))) & 1) mul(r, r, a);
+        fp_sqr(r, r);
+        if ((e[i >> 5] >> (31 - (i & 31))) & 1) fp_mul(r, r, a);
     }
 }
 
@@ -149,9 +155,7 @@ static void fp_to_bytes(uint8_t out[32], const lb a) {
 
 /* Montgomery reduction by n: a generic digit-by-digit pass (n has no special
  * form). Unsigned: every column stays below 2^32. */
-static void sc_mul(lb r, const lb a, const lb b) {
-    int32_t t[2 * LB_N];
-    lb_mul(t, a, b);
+static void sc_redc(lb r, int32_t t[2 * LB_N]) {
     uint32_t *u = (uint32_t *)t;
     for (int i = 0; i < LB_N; i++) {
         uint32_t m = ((u[i] & LB_MASK) * N0) & LB_MASK;
@@ -169,6 +173,18 @@ static void sc_mul(lb r, const lb a, const lb b) {
         r[i] = (uint16_t)(v & LB_MASK);
         c = v >> LB_BITS;
     }
+}
+
+static void sc_mul(lb r, const lb a, const lb b) {
+    int32_t t[2 * LB_N];
+    lb_mul(t, a, b);
+    sc_redc(r, t);
+}
+
+static void sc_sqr(lb r, const lb a) {
+    int32_t t[2 * LB_N];
+    lb_sqr(t, a);
+    sc_redc(r, t);
 }
 
 /* Big-endian scalar; returns 1 if 0 < k < n. Constant time. */
@@ -202,7 +218,7 @@ static void sc_inv(lb r, const lb a) {
     for (int i = 2; i < 16; i++) sc_mul(tab[i], tab[i - 1], tab[1]);
     lb_unpack(x, ONE_N);
     for (int i = 0; i < 64; i++) {
-        for (int k = 0; k < 4; k++) sc_mul(x, x, x);
+        for (int k = 0; k < 4; k++) sc_sqr(x, x);
         uint32_t nib = (N_MINUS_2[i >> 3] >> (28 - 4 * (i & 7))) & 15;
         sc_mul(x, x, tab[nib]); /* x * 1 (R) when the nibble is 0: uniform */
     }
@@ -351,7 +367,7 @@ static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
 static uint32_t pt_to_affine(uint8_t x[32], uint8_t y[32], const pt *p) {
     lb zi, zi2, t;
     uint32_t ok = 1 ^ fp_is_zero(p->z);
-    mpow(zi, p->z, P_MINUS_2, ONE_P, fp_mul);
+    fp_pow(zi, p->z, P_MINUS_2);
     fp_sqr(zi2, zi);
     fp_mul(t, p->x, zi2);
     fp_to_bytes(x, t);
@@ -608,7 +624,7 @@ int ecc_p256_decompress(uint8_t out[64], const uint8_t in[33]) {
     lb x, rhs, y, t;
     if ((in[0] & 0xfe) != 2 || !fp_from_bytes(x, in + 1)) return ECC_EPOINT;
     curve_rhs(rhs, x);
-    mpow(y, rhs, P_PLUS_1_DIV_4, ONE_P, fp_mul); /* p = 3 mod 4 */
+    fp_pow(y, rhs, P_PLUS_1_DIV_4); /* p = 3 mod 4 */
     fp_sqr(t, y);
     if (!fp_eq(t, rhs)) return ECC_EPOINT;
     for (int i = 0; i < 32; i++) out[i] = in[1 + i];
