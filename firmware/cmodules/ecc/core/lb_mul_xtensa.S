@@ -210,4 +210,60 @@ lb_sqr:
     ret
     .size   lb_sqr, . - lb_sqr
 
+/* fe25519_reduce(r = a2, t = a3): product columns to a normalised element mod
+ * 2^255 - 19, the algorithm of fe_reduce in x25519.c fused into one pass:
+ * limb i = t[i] + 608 (low13(t[i+20]) + high(t[i+19])) + carry, then limb 19
+ * folds its bits above 2^255 back times 19 into limbs 0..2. Columns stay
+ * below 2^31 (see x25519.c). */
+    .align  4
+    .global fe25519_reduce
+    .type   fe25519_reduce, @function
+fe25519_reduce:
+    movi    a4, 0               /* carry */
+    movi    a5, 0               /* high part of the previous upper column */
+    movi    a9, 608
+    movi    a10, 19
+.Lfred:
+    l32i    a6, a3, 0           /* t[i] */
+    l32i    a7, a3, 80          /* t[i + 20] */
+    extui   a8, a7, 0, 13
+    add     a8, a8, a5
+    srai    a5, a7, 13
+    mull    a8, a8, a9
+    add     a6, a6, a8
+    add     a6, a6, a4
+    extui   a8, a6, 0, 13
+    s16i    a8, a2, 0
+    srai    a4, a6, 13
+    addi    a3, a3, 4
+    addi    a2, a2, 2
+    addi    a10, a10, -1
+    bnez    a10, .Lfred
+    /* limb 19: t[39] is zero, so only the high part of t[38] comes down */
+    l32i    a6, a3, 0
+    mull    a8, a5, a9
+    add     a6, a6, a8
+    add     a6, a6, a4
+    extui   a8, a6, 0, 8
+    s16i    a8, a2, 0
+    addi    a2, a2, -38         /* back to r[0] */
+    srai    a6, a6, 8
+    movi    a9, 19
+    mull    a6, a6, a9
+    l16ui   a8, a2, 0
+    add     a6, a6, a8
+    extui   a8, a6, 0, 13
+    s16i    a8, a2, 0
+    srai    a6, a6, 13
+    l16ui   a8, a2, 2
+    add     a6, a6, a8
+    extui   a8, a6, 0, 13
+    s16i    a8, a2, 2
+    srai    a6, a6, 13
+    l16ui   a8, a2, 4
+    add     a6, a6, a8
+    s16i    a6, a2, 4
+    ret
+    .size   fe25519_reduce, . - fe25519_reduce
+
 #endif

@@ -210,6 +210,7 @@ static void sc_add(lb r, const lb a, const lb b) {
 /* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0.
  * Fixed 4-bit windows over the public exponent n - 2: 256 squarings and 64
  * multiplications by table entries, each chosen by a public index. */
+__attribute__((noinline)) /* its table must not sit on the stack under pt_mul_base */
 static void sc_inv(lb r, const lb a) {
     lb tab[16], x;
     lb_unpack(x, RR_N);
@@ -227,6 +228,75 @@ static void sc_inv(lb r, const lb a) {
     lb_csub(r, r, N);
     ecc_wipe(tab, sizeof tab);
     ecc_wipe(x, sizeof x);
+}
+
+/* Plain r = a - b over the limbs; returns 1 on borrow (a < b). */
+static uint32_t lb_sub(lb r, const lb a, const lb b) {
+    int32_t c = 0;
+    for (int i = 0; i < LB_N; i++) {
+        int32_t x = (int32_t)a[i] - b[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+    return (uint32_t)c & 1;
+}
+
+/* r += n modulo 2^260: undoes a borrowing lb_sub, or makes an odd r even. */
+static void lb_add_n(lb r) {
+    lb t;
+    lb_unpack(t, N);
+    int32_t c = 0;
+    for (int i = 0; i < LB_N; i++) {
+        int32_t x = r[i] + t[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+}
+
+/* x / 2 mod n for x below n. */
+static void sc_half(lb x) {
+    if (x[0] & 1) lb_add_n(x);
+    for (int i = 0; i < LB_N - 1; i++) x[i] = (uint16_t)((x[i] >> 1) | ((x[i + 1] & 1) << 12));
+    x[LB_N - 1] >>= 1;
+}
+
+static int lb_is_one(const lb a) {
+    uint32_t x = a[0] ^ 1;
+    for (int i = 1; i < LB_N; i++) x |= a[i];
+    return x == 0;
+}
+
+/* a^-1 mod n by the binary extended Euclid: variable time, for public
+ * values only (signature verification). a in [1, n-1]. */
+static void sc_inv_vartime(lb r, const lb a) {
+    lb u, v, x1, x2, t;
+    for (int i = 0; i < LB_N; i++) {
+        u[i] = a[i];
+        x1[i] = x2[i] = 0;
+    }
+    lb_unpack(v, N);
+    x1[0] = 1;
+    while (!lb_is_one(u) && !lb_is_one(v)) {
+        while (!(u[0] & 1)) {
+            for (int i = 0; i < LB_N - 1; i++) u[i] = (uint16_t)((u[i] >> 1) | ((u[i + 1] & 1) << 12));
+            u[LB_N - 1] >>= 1;
+            sc_half(x1);
+        }
+        while (!(v[0] & 1)) {
+            for (int i = 0; i < LB_N - 1; i++) v[i] = (uint16_t)((v[i] >> 1) | ((v[i + 1] & 1) << 12));
+            v[LB_N - 1] >>= 1;
+            sc_half(x2);
+        }
+        if (!lb_sub(t, u, v)) { /* u >= v */
+            for (int i = 0; i < LB_N; i++) u[i] = t[i];
+            if (lb_sub(x1, x1, x2)) lb_add_n(x1);
+        } else {
+            lb_sub(v, v, u);
+            if (lb_sub(x2, x2, x1)) lb_add_n(x2);
+        }
+    }
+    const uint16_t *res = lb_is_one(u) ? x1 : x2;
+    for (int i = 0; i < LB_N; i++) r[i] = res[i];
 }
 
 /* Plain product a*b mod n, canonical. */
@@ -595,7 +665,7 @@ int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8
     if (!pt_from_bytes(&q, pub)) return ECC_EPOINT;
     if (!sc_from_bytes(r, sig) || !sc_from_bytes(s, sig + 32)) return ECC_ESIG;
     sc_from_digest(z, digest);
-    sc_inv(w, s);
+    sc_inv_vartime(w, s);
     sc_mulmod(s, z, w);
     sc_to_bytes(u, s);
     pt_mul_base(&a, u, ADD_VARTIME);

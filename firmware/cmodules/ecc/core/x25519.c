@@ -37,6 +37,10 @@ static void fe_carry(fe r, const int32_t *v) {
  * 2^(13k) = 608 * 2^(13(k-20)) (2^260 = 32 * 19): split it into its low 13
  * bits and the rest and fold both down times 608, then one carry pass.
  * Every column stays below 2^31. */
+#if defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__)
+void fe25519_reduce(fe r, int32_t t[2 * LB_N]); /* lb_mul_xtensa.S: the same, fused */
+#define fe_reduce fe25519_reduce
+#else
 static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
     for (int k = LB_N; k < 2 * LB_N - 1; k++) {
         int32_t x = t[k];
@@ -45,6 +49,7 @@ static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
     }
     fe_carry(r, t);
 }
+#endif
 
 static void fe_mul(fe r, const fe a, const fe b) {
     int32_t t[2 * LB_N];
@@ -80,29 +85,30 @@ static const lbc P8 = {0x3ffe3f68, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ff
 
 static void fe_sub(fe r, const fe a, const fe b) {
     int32_t c = 0;
-    for (int i = 0; i < LB_N; i += 2) {
+    for (int i = 0; i < LB_N - 2; i += 2) {
         uint32_t w = P8[i / 2];
         int32_t x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
         x = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1] + c;
-        if (i + 1 == LB_N - 1) {
-            fe_top(r, x);
-            return;
-        }
         r[i + 1] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
     }
+    uint32_t w = P8[LB_N / 2 - 1];
+    int32_t x = (int32_t)(a[LB_N - 2] + (w & 0xffff)) - b[LB_N - 2] + c;
+    r[LB_N - 2] = (uint16_t)(x & LB_MASK);
+    fe_top(r, (int32_t)(a[LB_N - 1] + (w >> 16)) - b[LB_N - 1] + (x >> LB_BITS));
 }
 
-static void fe_mul_a24(fe r, const fe a) {
+/* r = a + a24 e with a24 = (486662 - 2) / 4 = 121665, in one carry pass. */
+static void fe_add_a24(fe r, const fe a, const fe e) {
     int32_t c = 0;
     for (int i = 0; i < LB_N - 1; i++) {
-        int32_t x = (int32_t)a[i] * 121665 + c;
+        int32_t x = (int32_t)e[i] * 121665 + a[i] + c;
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
     }
-    fe_top(r, (int32_t)a[LB_N - 1] * 121665 + c);
+    fe_top(r, (int32_t)e[LB_N - 1] * 121665 + a[LB_N - 1] + c);
 }
 
 /* z^(p-2) by the usual chain: 254 squarings, 11 multiplications. */
@@ -148,6 +154,18 @@ static void fe_tobytes(uint8_t out[32], const fe a) {
     lb_to_le(out, r);
 }
 
+/* Swap (x2, z2) with (x3, z3) when mask is all-ones, in one pass. */
+static void fe_cswap2(fe x2, fe x3, fe z2, fe z3, uint32_t mask) {
+    for (int i = 0; i < LB_N; i++) {
+        uint16_t t = (uint16_t)((x2[i] ^ x3[i]) & mask);
+        x2[i] ^= t;
+        x3[i] ^= t;
+        t = (uint16_t)((z2[i] ^ z3[i]) & mask);
+        z2[i] ^= t;
+        z3[i] ^= t;
+    }
+}
+
 int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
     uint8_t k[32];
     fe x1, x2, z2, x3, z3, a, b, c, d;
@@ -168,8 +186,7 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
     for (int t = 254; t >= 0; t--) {
         uint32_t bit = (k[t >> 3] >> (t & 7)) & 1;
         swap ^= bit;
-        lb_cswap(x2, x3, ct_mask(swap));
-        lb_cswap(z2, z3, ct_mask(swap));
+        fe_cswap2(x2, x3, z2, z3, ct_mask(swap));
         swap = bit;
         fe_add(a, x2, z2);  /* A */
         fe_sub(b, x2, z2);  /* B */
@@ -186,12 +203,10 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
         fe_sqr(b, b);       /* BB */
         fe_mul(x2, a, b);   /* AA BB */
         fe_sub(b, a, b);    /* E = AA - BB */
-        fe_mul_a24(c, b);
-        fe_add(c, c, a);    /* AA + a24 E */
+        fe_add_a24(c, a, b); /* AA + a24 E */
         fe_mul(z2, b, c);
     }
-    lb_cswap(x2, x3, ct_mask(swap));
-    lb_cswap(z2, z3, ct_mask(swap));
+    fe_cswap2(x2, x3, z2, z3, ct_mask(swap));
 
     fe_invert(z2, z2);
     fe_mul(x2, x2, z2);
