@@ -22,17 +22,6 @@ static void fe_top(fe r, int32_t x) {
     r[2] = (uint16_t)(r[2] + (x >> LB_BITS));
 }
 
-/* Carry 20 signed column values into a normalised element. */
-static void fe_carry(fe r, const int32_t *v) {
-    int32_t c = 0;
-    for (int i = 0; i < LB_N - 1; i++) {
-        int32_t x = v[i] + c;
-        r[i] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-    }
-    fe_top(r, v[LB_N - 1] + c);
-}
-
 /* Product columns to a normalised element. Column k >= 20 stands for
  * 2^(13k) = 608 * 2^(13(k-20)) (2^260 = 32 * 19): split it into its low 13
  * bits and the rest and fold both down times 608, then one carry pass.
@@ -47,7 +36,13 @@ static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
         t[k - LB_N] += 608 * (x & LB_MASK);
         t[k - LB_N + 1] += 608 * (x >> LB_BITS);
     }
-    fe_carry(r, t);
+    int32_t c = 0;
+    for (int i = 0; i < LB_N - 1; i++) {
+        int32_t x = t[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
+    fe_top(r, t[LB_N - 1] + c);
 }
 #endif
 
