@@ -30,11 +30,12 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # The main job: the simulated home.
-demo: $(STAMP)
+demo: $(STAMP) $(APT_STAMP) firmware
 	$(BIN)/homeca demo
 
-# Lint, then every test; device tests run on each target in TARGET.
-test: $(STAMP) $(APT_STAMP)
+# Lint, then every test; device tests run on each target in TARGET. The
+# simulated devices load the x64 ecc module that `firmware` builds.
+test: $(STAMP) $(APT_STAMP) firmware
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q --target $(TARGET) $(PYTEST_ARGS)

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from homeca.cli import main
 from PIL import Image
+
+from homeca.cli import main
 
 Capture = pytest.CaptureFixture[str]
 

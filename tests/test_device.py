@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 
-import nodefw
 import pytest
+
+import nodefw
 from homeca.link import DeviceError, LinkError
 from homeca.testing.dut import Dut
 from nodefw import messages, wire

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
 from homeca.console import ConsoleError
 from homeca.link import Link
 from homeca.sim.device import SimDevice, SimError, dht22_answer
 from homeca.sim.report import parse_size
 from homeca.testing.dut import Dut
-from PIL import Image
 
 pytestmark = pytest.mark.sim
 
@@ -139,3 +140,13 @@ def test_heap_peak_is_under_the_limit(dut: Dut) -> None:
     st = dut.status()
     assert 0 < st["heap_peak"] < parse_size(dut.sim.heapsize)
     assert st["heap_free"] > 4096
+
+
+def test_firmware_uses_the_native_ecc_module_when_built(dut: Dut) -> None:
+    from homeca import REPO_DIR
+
+    built = (REPO_DIR / "build" / "ecc" / "x64" / "ecc.mpy").exists()
+    out = dut.exec(
+        "from nodefw import ecc\nprint(ecc.NATIVE, len(ecc.p256_public(bytes(31) + b'\\x07')))"
+    )
+    assert out.split() == [str(built), "65"]

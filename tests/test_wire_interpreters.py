@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from nodefw import messages, simctl, wire
 
 TESTS = Path(__file__).resolve().parent

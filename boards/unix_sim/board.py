@@ -4,8 +4,8 @@ import os
 import socket
 import struct
 from binascii import unhexlify
-
 from micropython import const
+
 from nodefw import simctl
 
 NAME = "unix_sim"

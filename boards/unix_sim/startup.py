@@ -5,7 +5,6 @@
 # code (under dot names, which no import can pick up by accident).
 import os
 import sys
-
 import vfs
 
 
@@ -14,8 +13,12 @@ def _mount():
     vfs.mount(vfs.VfsPosix(getenv("HOMECA_SIM_FLASH")), "/")
     vfs.mount(vfs.VfsPosix(getenv("HOMECA_SIM_FIRMWARE")), "/.fw", readonly=True)
     vfs.mount(vfs.VfsPosix(getenv("HOMECA_SIM_BOARD")), "/.board", readonly=True)
-    os.chdir("/")
     sys.path[:] = ["", ".frozen", "/.fw", "/.board", "/lib"]
+    natmod = getenv("HOMECA_SIM_NATMOD")  # the x64 ecc.mpy, when it is built
+    if natmod:
+        vfs.mount(vfs.VfsPosix(natmod), "/.natmod", readonly=True)
+        sys.path.insert(2, "/.natmod")
+    os.chdir("/")
 
 
 def _run(name):

@@ -2,13 +2,12 @@
 # housekeeping, each restarted if it fails so the device keeps answering.
 import asyncio
 import gc
+import micropython
 import sys
 import time
 from binascii import hexlify
 
 import board
-import micropython
-
 from nodefw import VERSION, config, wire
 from nodefw import messages as m
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from contextlib import ExitStack
 from pathlib import Path
 
-from nodefw.messages import STATE_NAMES
 from rich.console import Console
 from rich.table import Table
 
 from homeca.link import Link
 from homeca.sim.device import SimDevice
+from nodefw.messages import STATE_NAMES
 
 DEVICES = ("kitchen-node", "hall-node")
 

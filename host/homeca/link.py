@@ -11,9 +11,9 @@ import time
 from typing import Any
 
 import serial
-from nodefw import messages, wire
 
 from homeca.errors import HomecaError
+from nodefw import messages, wire
 
 HC05_BAUD = 9600
 

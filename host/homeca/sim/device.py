@@ -23,12 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-from nodefw import simctl, wire
-
-from homeca import BOARDS_DIR, FIRMWARE_DIR
+from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
 from homeca.errors import HomecaError
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
+from nodefw import simctl, wire
 
 ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
 DEFAULT_HEAPSIZE = "64k"  # x64 objects are about twice an ESP8266's: models its ~38 KB heap
@@ -188,6 +187,9 @@ class SimDevice:
             "HOMECA_SIM_HC05": str(self._run_dir / "hc05.sock"),
             "HOMECA_SIM_MAC": self.mac.hex(),
         }
+        natmod = REPO_DIR / "build" / "ecc" / "x64"
+        if (natmod / "ecc.mpy").exists():
+            env["HOMECA_SIM_NATMOD"] = str(natmod)
         slave_fd = os.open(self._child.path, os.O_RDWR | os.O_NOCTTY)
         _console_termios(slave_fd)
         self._proc = subprocess.Popen(
