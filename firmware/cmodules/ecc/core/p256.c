@@ -378,8 +378,21 @@ enum {
 /* add-2007-bl; infinity on either side returns the other, and p == q takes
  * the doubling as `mode` says. r may alias p or q. */
 static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
-    lb z1z1, z2z2, u1, u2, s1, s2, t;
+    /* The doubling, when needed, reuses the storage of the dead temporaries. */
+    union {
+        struct {
+            lb z1z1, z2z2, u1, u2, s1, s2, t;
+        } v;
+        pt d;
+    } w;
     pt o;
+#define z1z1 w.v.z1z1
+#define z2z2 w.v.z2z2
+#define u1 w.v.u1
+#define u2 w.v.u2
+#define s1 w.v.s1
+#define s2 w.v.s2
+#define t w.v.t
     int affine = mode & ADD_AFFINE_Q;
     fp_sqr(z1z1, p->z);
     if (affine) {
@@ -423,10 +436,16 @@ static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
     fp_mul(s1, s1, z2z2);
     fp_add(s1, s1, s1);
     fp_sub(o.y, u1, s1);             /* r (v - x3) - 2 s1 j */
+#undef z1z1
+#undef z2z2
+#undef u1
+#undef u2
+#undef s1
+#undef s2
+#undef t
     if ((mode & ADD_COMPLETE) || ((mode & ADD_VARTIME) && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
-        pt d;
-        pt_double(&d, p);
-        pt_cmov(&o, &d, ct_mask(same));
+        pt_double(&w.d, p);
+        pt_cmov(&o, &w.d, ct_mask(same));
     }
     pt_cmov(&o, q, ct_mask(p_inf));
     pt_cmov(&o, p, ct_mask(q_inf));
@@ -563,28 +582,25 @@ int ecc_p256_public(uint8_t pub[64], const uint8_t priv[32]) {
     return ECC_OK;
 }
 
-int ecc_p256_ecdh(uint8_t shared[32], const uint8_t priv[32], const uint8_t pub[64]) {
-    lb d;
-    pt p, q;
+/* k*pub, validated, as affine x (and y when wanted). */
+static int point_mul(uint8_t x[32], uint8_t *y, const uint8_t k[32], const uint8_t pub[64]) {
+    lb s;
+    pt p;
     if (!pt_from_bytes(&p, pub)) return ECC_EPOINT;
-    if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
-    pt_mul(&q, priv, &p);
-    uint32_t ok = pt_to_affine(shared, 0, &q);
-    ecc_wipe(&q, sizeof q);
-    ecc_wipe(d, sizeof d);
+    if (!sc_from_bytes(s, k)) return ECC_ESCALAR;
+    pt_mul(&p, k, &p); /* pt_mul builds its table before it writes the result */
+    uint32_t ok = pt_to_affine(x, y, &p);
+    ecc_wipe(&p, sizeof p);
+    ecc_wipe(s, sizeof s);
     return ok ? ECC_OK : ECC_EZERO;
 }
 
+int ecc_p256_ecdh(uint8_t shared[32], const uint8_t priv[32], const uint8_t pub[64]) {
+    return point_mul(shared, 0, priv, pub);
+}
+
 int ecc_p256_point_mul(uint8_t out[64], const uint8_t k[32], const uint8_t pub[64]) {
-    lb s;
-    pt p, q;
-    if (!pt_from_bytes(&p, pub)) return ECC_EPOINT;
-    if (!sc_from_bytes(s, k)) return ECC_ESCALAR;
-    pt_mul(&q, k, &p);
-    uint32_t ok = pt_to_affine(out, out + 32, &q);
-    ecc_wipe(&q, sizeof q);
-    ecc_wipe(s, sizeof s);
-    return ok ? ECC_OK : ECC_EZERO;
+    return point_mul(out, out + 32, k, pub);
 }
 
 int ecc_p256_scalar_mul(uint8_t out[32], const uint8_t k[32], const uint8_t priv[32]) {
