@@ -10,7 +10,7 @@ APT_STAMP := $(VENV)/.apt-installed
 TARGET ?= unix,pty
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint format sim report firmware clean
+.PHONY: setup demo test lint format sim report firmware bench bench-ecc clean
 
 setup: $(STAMP) $(APT_STAMP)
 
@@ -58,6 +58,14 @@ report: $(STAMP)
 firmware: $(STAMP) $(APT_STAMP)
 	$(MAKE) -C firmware/cmodules/ecc ARCH=x64 ECC_PYTHON=$(abspath $(BIN)/python)
 	$(MAKE) -C firmware/cmodules/ecc ARCH=xtensa ECC_PYTHON=$(abspath $(BIN)/python)
+
+# Benchmarks print numbers; they are not tests. bench-ecc: lx106 instructions
+# on QEMU, x86-64 instructions (callgrind), unix-port times, size and stack;
+# also written to build/bench/ecc.json.
+bench: bench-ecc
+
+bench-ecc: $(STAMP) $(APT_STAMP) firmware
+	$(BIN)/python -m homeca.bench.ecc
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

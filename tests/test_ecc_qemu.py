@@ -1,0 +1,89 @@
+"""The ecc C core bare-metal on QEMU's lx106 (the ESP8266 CPU core): every
+known-answer and Wycheproof check passes, and the instruction counts are
+positive and deterministic. Also the host build of the same checks, and the
+build's refusal of a core that needs libgcc helpers."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from homeca.bench import ecc as bench
+
+MISSING = bench.missing_tools()
+needs_qemu = pytest.mark.skipif(
+    bool(MISSING),
+    reason=f"not installed: {', '.join(MISSING)} (`make test` installs them)",
+)
+
+# Every operation of ecc.h that the harness times.
+OPS = {
+    "x25519", "x25519_base", "p256_public", "p256_ecdh", "p256_sign", "p256_verify",
+    "p256_scalar_mul", "p256_point_mul", "p256_compress", "p256_decompress",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def elf() -> Path:
+    path, size = bench.build_qemu("Os")
+    assert size.text > 0
+    return path
+
+
+@needs_qemu
+def test_checks_pass_and_counts_are_deterministic(elf: Path) -> None:
+    first = bench.run_qemu(elf)
+    assert not first.failed, "\n".join(first.failed)
+    # RFC vectors plus 3 x 20 Wycheproof cases.
+    assert len(first.passed) >= 80
+    assert sum(p.startswith("p256_verify wycheproof-") for p in first.passed) == 20
+    bench.check_calibration(first)
+    assert set(first.ops) == OPS
+    for op, sample in first.ops.items():
+        assert isinstance(sample.instructions, int) and sample.instructions > 0, op
+        assert sample.instructions == sample.ccount * bench.INSTRUCTIONS_PER_TICK
+        assert sample.stack > 0, op
+
+    second = bench.run_qemu(elf)
+    assert not second.failed
+    assert {op: (s.instructions, s.stack) for op, s in second.ops.items()} == {
+        op: (s.instructions, s.stack) for op, s in first.ops.items()
+    }
+
+
+@needs_qemu
+def test_a_core_needing_libgcc_helpers_is_refused(tmp_path: Path) -> None:
+    core = tmp_path / "core"
+    core.mkdir()
+    (core / "ecc.h").write_text((bench.REPO / "firmware/cmodules/ecc/core/ecc.h").read_text())
+    # A 64-bit product: __muldi3, a slow ROM routine on the ESP8266.
+    (core / "wide.c").write_text(
+        "#include <stdint.h>\n"
+        "uint32_t wide(uint32_t a, uint32_t b) { return (uint32_t)(((uint64_t)a * b) >> 32); }\n"
+    )
+    with pytest.raises(bench.BenchError, match="__muldi3"):
+        bench.make("elf", core_dir=core, build=tmp_path / "build")
+
+
+def test_host_build_passes_the_same_checks(tmp_path: Path) -> None:
+    bench.make("host", build=tmp_path)
+    proc = subprocess.run([str(tmp_path / "host" / "host_bench"), "check"],
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "FAIL" not in proc.stdout
+
+
+def test_failed_checks_and_bench_lines_are_parsed() -> None:
+    res = bench.parse_qemu_output(
+        "PASS x25519 rfc7748-5.2-1\n"
+        "FAIL p256_sign rfc6979-a.2.5-sample rc=-2\n"
+        "CALIBRATE loop_instructions=200000 ccount=8000\n"
+        "BENCH x25519 rc=0 ccount=100 instructions=2500 stack=64\n"
+        "DONE fail=1\n"
+    )
+    assert res.passed == ["x25519 rfc7748-5.2-1"]
+    assert res.failed == ["p256_sign rfc6979-a.2.5-sample rc=-2"]
+    assert res.ops["x25519"] == bench.OpSample(instructions=2500, ccount=100, stack=64)
+    bench.check_calibration(res)
