@@ -9,6 +9,7 @@ JSON files: MicroPython runs a small script over them in one process.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -28,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from homeca.testing import wycheproof
 
 ROOT = Path(__file__).resolve().parent.parent
 ECC_DIR = ROOT / "firmware" / "cmodules" / "ecc"
@@ -525,3 +528,44 @@ def test_xtensa_mpy_builds_for_the_esp8266() -> None:
     assert header[2] >> 2 == ARCH_XTENSA
     assert header[2] & 3 == 3  # sub-version 3: what MicroPython 1.23 and later load
     assert header[3] == 31  # small ints of 31 bits, like the ESP8266's
+
+
+def test_wycheproof_subset_through_the_x64_module(run_ecc: RunEcc) -> None:
+    """A representative subset (valid, invalid and acceptable cases of each
+    file, seeded) through ecc.mpy on the unix port; the whole set runs
+    through the C core on the host and on QEMU's lx106."""
+    rng = random.Random(7748)
+    calls: list[Call] = []
+    allowed: list[set[object]] = []  # acceptable results; "ValueError" for any message
+
+    def sample(vectors: list[wycheproof.Vector], k: int = 12) -> list[wycheproof.Vector]:
+        kinds: dict[str, list[wycheproof.Vector]] = {}
+        for v in vectors:
+            kinds.setdefault(v.result, []).append(v)
+        return [v for vs in kinds.values() for v in rng.sample(vs, min(k, len(vs)))]
+
+    for v in sample(wycheproof.load("x25519")):
+        shared = v.hex("shared")
+        calls.append(("x25519", [v.hex("private"), v.hex("public")]))
+        allowed.append({("bytes", shared.hex())} if any(shared) else {"ValueError"})
+    for v in sample(wycheproof.load("ecdh_secp256r1_ecpoint")):
+        pub, priv = v.hex("public"), int(v.data["private"], 16).to_bytes(32, "big")
+        if len(pub) != 65:
+            continue  # compressed or malformed encodings: not what p256_ecdh takes
+        calls.append(("p256_ecdh", [priv, pub]))
+        good = ("bytes", v.hex("shared").hex())
+        by_result = {"valid": {good}, "invalid": {"ValueError"}}
+        allowed.append(by_result.get(v.result, {good, "ValueError"}))
+    for v in sample(wycheproof.load("ecdsa_secp256r1_sha256_p1363")):
+        sig = v.hex("sig")
+        pub = bytes.fromhex(v.group["publicKey"]["uncompressed"])
+        calls.append(("p256_verify", [pub, hashlib.sha256(v.hex("msg")).digest(), sig]))
+        allowed.append({("bool", v.result == "valid")} if len(sig) == 64 else {"ValueError"})
+    results = run_ecc(calls)
+
+    def fits(r: Result, ok: set[object]) -> bool:
+        return r in ok or (r[0] == "ValueError" and "ValueError" in ok)
+
+    wrong = [(c[0], r) for c, r, ok in zip(calls, results, allowed, strict=True) if not fits(r, ok)]
+    assert not wrong, wrong[:10]
+    assert len(calls) > 60
