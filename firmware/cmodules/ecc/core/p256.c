@@ -674,23 +674,43 @@ int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[
     return ECC_OK;
 }
 
+/* u1 G + u2 Q for public scalars (Shamir's trick): one doubling per bit and
+ * an addition of G, Q or G + Q where the bits say. Variable time; small stack
+ * (no window table). r must not alias q. */
+static void pt_mul2_vartime(pt *r, const uint8_t u1[32], const uint8_t u2[32], const pt *q) {
+    pt g, gq;
+    lb_unpack(g.x, COMB[0][0]);
+    lb_unpack(g.y, COMB[0][1]);
+    lb_unpack(g.z, ONE_P);
+    pt_add(&gq, q, &g, ADD_VARTIME | ADD_AFFINE_Q);
+    pt_set_inf(r);
+    int started = 0;
+    for (int i = 255; i >= 0; i--) {
+        if (started) pt_double(r, r);
+        uint32_t idx = ((uint32_t)(u1[31 - (i >> 3)] >> (i & 7)) & 1) |
+                       ((uint32_t)((u2[31 - (i >> 3)] >> (i & 7)) & 1) << 1);
+        if (idx == 1) pt_add(r, r, &g, ADD_VARTIME | ADD_AFFINE_Q);
+        if (idx == 2) pt_add(r, r, q, ADD_VARTIME | ADD_AFFINE_Q);
+        if (idx == 3) pt_add(r, r, &gq, ADD_VARTIME);
+        started |= idx != 0;
+    }
+}
+
 int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8_t sig[64]) {
-    lb r, s, z, w;
-    pt q, a, b;
-    uint8_t u[32], xb[32];
+    lb r, s, w;
+    pt q, a;
+    uint8_t u1[32], u2[32];
     if (!pt_from_bytes(&q, pub)) return ECC_EPOINT;
     if (!sc_from_bytes(r, sig) || !sc_from_bytes(s, sig + 32)) return ECC_ESIG;
-    sc_from_digest(z, digest);
     sc_inv_vartime(w, s);
-    sc_mulmod(s, z, w);
-    sc_to_bytes(u, s);
-    pt_mul_base(&a, u, ADD_VARTIME);
+    sc_from_digest(s, digest);
+    sc_mulmod(s, s, w);
+    sc_to_bytes(u1, s); /* z / s */
     sc_mulmod(s, r, w);
-    sc_to_bytes(u, s);
-    pt_mul(&b, u, &q);
-    pt_add(&a, &a, &b, ADD_VARTIME);
-    if (!pt_to_affine(xb, 0, &a)) return ECC_ESIG;
-    lb_from_be(s, xb);
+    sc_to_bytes(u2, s); /* r / s */
+    pt_mul2_vartime(&a, u1, u2, &q);
+    if (!pt_to_affine(u1, 0, &a)) return ECC_ESIG;
+    lb_from_be(s, u1);
     lb_csub(s, s, N);
     lb_csub(r, r, N);
     for (int i = 0; i < LB_N; i++)
