@@ -151,6 +151,17 @@ void lb_cswap(lb a, lb b, uint32_t mask) {
     }
 }
 
+void lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask) {
+    for (int i = 0; i < LB_N; i++) {
+        uint16_t x = (uint16_t)((a[i] ^ b[i]) & mask);
+        a[i] ^= x;
+        b[i] ^= x;
+        x = (uint16_t)((c[i] ^ d[i]) & mask);
+        c[i] ^= x;
+        d[i] ^= x;
+    }
+}
+
 void ecc_wipe(void *p, unsigned n) {
     volatile uint8_t *q = (volatile uint8_t *)p;
     while (n--) *q++ = 0;

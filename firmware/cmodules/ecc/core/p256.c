@@ -81,16 +81,20 @@ static void fp_add(lb r, const lb a, const lb b) {
 
 /* a - b + 4p: positive for inputs below 2^257. */
 static void fp_sub(lb r, const lb a, const lb b) {
-    int32_t c = 0;
-    uint32_t w = 0;
-    for (int i = 0; i < LB_N - 1; i++) {
-        if ((i & 1) == 0) w = P4[i / 2];
-        int32_t x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
-        w >>= 16;
+    int32_t c = 0, x;
+    for (int i = 0; i < LB_N - 2; i += 2) {
+        uint32_t w = P4[i / 2];
+        x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
+        x = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1] + c;
+        r[i + 1] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
     }
-    fp_fold(r, (int32_t)(a[LB_N - 1] + (P4[LB_N / 2 - 1] >> 16)) - b[LB_N - 1] + c);
+    uint32_t w = P4[LB_N / 2 - 1];
+    x = (int32_t)(a[LB_N - 2] + (w & 0xffff)) - b[LB_N - 2] + c;
+    r[LB_N - 2] = (uint16_t)(x & LB_MASK);
+    fp_fold(r, (int32_t)(a[LB_N - 1] + (w >> 16)) - b[LB_N - 1] + (x >> LB_BITS));
 }
 
 static void fp_neg(lb r, const lb a) {
@@ -496,52 +500,141 @@ static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
     return ok & on_curve(r->x, r->y);
 }
 
-/* k*P for a secret 0 <= k < n, constant time: signed 4-bit digits in [-8, 7]
- * against a table of 1P..8P, most significant first.
+/* Co-Z addition (ZADDU): (x1, y1) + (x2, y2), Jacobian with the common z.
+ * The sum replaces (x2, y2), (x1, y1) becomes the same point rescaled to the
+ * new common z, which is updated. Needs x1 != x2. 4M + 2S, plus 1M for z. */
+static void zaddu(lb x1, lb y1, lb x2, lb y2, lb z) {
+    lb c, w1, w2, d;
+    fp_sub(c, x1, x2);
+    fp_mul(z, z, c);
+    fp_sqr(c, c);
+    fp_mul(w1, x1, c);
+    fp_mul(w2, x2, c);
+    fp_sub(d, y1, y2);
+    fp_sub(c, w1, w2);
+    fp_mul(y1, y1, c);  /* y1 (w1 - w2): y1 rescaled */
+    fp_sqr(c, d);
+    fp_sub(c, c, w1);
+    fp_sub(x2, c, w2);  /* d^2 - w1 - w2 */
+    fp_sub(c, w1, x2);
+    fp_mul(c, c, d);
+    fp_sub(y2, c, y1);  /* d (w1 - x3) - y1 (w1 - w2) */
+    for (int i = 0; i < LB_N; i++) x1[i] = w1[i];
+}
+
+/* Conjugate co-Z addition (ZADDC): (x2, y2) becomes (x1, y1) + (x2, y2) and
+ * (x1, y1) becomes (x1, y1) - (x2, y2), both at the new common z. 5M + 3S,
+ * plus 1M for z. */
+static void zaddc(lb x1, lb y1, lb x2, lb y2, lb z) {
+    lb c, w1, w2, a1, s;
+    fp_sub(c, x1, x2);
+    fp_mul(z, z, c);
+    fp_sqr(c, c);
+    fp_mul(w1, x1, c);
+    fp_mul(w2, x2, c);
+    fp_sub(c, w1, w2);
+    fp_mul(a1, y1, c);
+    fp_add(s, y1, y2);
+    fp_sub(y2, y1, y2);
+    fp_sqr(c, y2);
+    fp_sub(c, c, w1);
+    fp_sub(x2, c, w2);
+    fp_sub(c, w1, x2);
+    fp_mul(c, c, y2);
+    fp_sub(y2, c, a1);  /* sum */
+    fp_sqr(c, s);
+    fp_sub(c, c, w1);
+    fp_sub(x1, c, w2);
+    fp_sub(c, w1, x1);
+    fp_mul(c, c, s);
+    fp_sub(y1, c, a1);  /* difference */
+}
+
+/* all-ones if a == b (limbs below 2^13), constant time */
+static uint32_t lb_eq_mask(const lb a, const lb b) {
+    uint32_t x = 0;
+    for (int i = 0; i < LB_N; i++) x |= (uint32_t)(a[i] ^ b[i]);
+    return ct_mask(1 & ((x - 1) >> 31));
+}
+
+/* k*P for a secret 0 < k < n and an affine P (z = 1), constant time: the
+ * Montgomery ladder with co-Z additions (Goundar, Joye, Miyaji), no table.
  *
- * Only the last addition can meet p == q: before it the accumulator is s*P
- * with |16 s| < 2^252 < n/8 and the digit d has |d| <= 8, so 16 s = +-d mod n
- * forces s = d = 0 (infinity, which pt_add handles). At the last step
- * 16 s = k - d0, and k = 2 d0 mod n (k in 2..14 or n-16..n-2) is possible:
- * that one addition is the complete kind. */
+ * The scalar runs as k' = k + n or k + 2n, whichever has bit 256 set, so the
+ * ladder always takes 256 steps. It keeps R0 = jP, R1 = (j+1)P; a step needs
+ * 2j + 1 != 0 and j != 0, -1 mod n. With j = floor(k' / 2^(i+1)) at bit i,
+ * that fails only for k' in [2n - 2, 2n + 1], that is k in {1, n-2, n-1}:
+ * their results (P, -2P, -P) are computed aside and selected. */
 static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
-    pt tab[8], s;
-    int8_t d[65];
-    int32_t carry = 0;
-    for (int i = 0; i < 64; i++) {
-        int32_t w = (k[31 - (i >> 1)] >> ((i & 1) * 4)) & 15;
-        int32_t v = w + carry;
-        carry = (v + 8) >> 4;
-        d[i] = (int8_t)(v - (carry << 4));
-    }
-    d[64] = (int8_t)carry;
+    lb kk, t, x0, y0, x1, y1, z;
+    lb_from_be(kk, k);
+    lb_add_n(kk);
+    for (int i = 0; i < LB_N; i++) t[i] = kk[i];
+    lb_add_n(t);
+    lb_cmov(kk, t, ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
 
-    pt_copy(&tab[0], p);
-    for (int i = 1; i < 8; i++) { /* tab[i] = (i + 1) P */
-        if (i & 1) pt_double(&tab[i], &tab[i >> 1]);
-        else pt_add(&tab[i], &tab[i - 1], p, ADD_FAST); /* i P + P, i in 2..6 */
-    }
+    /* R0 = P and R1 = 2P at the common z = 2y (y0 is y^2 for a moment). */
+    fp_add(z, p->y, p->y);
+    fp_sqr(y0, p->y);
+    fp_mul(x0, p->x, y0);
+    fp_add(x0, x0, x0);
+    fp_add(x0, x0, x0);          /* 4 x y^2: x rescaled */
+    fp_sqr(y0, y0);
+    fp_add(y0, y0, y0);
+    fp_add(y0, y0, y0);
+    fp_add(y0, y0, y0);          /* 8 y^4: y rescaled */
+    lb_unpack(t, ONE_P);
+    fp_sub(x1, p->x, t);
+    fp_add(t, p->x, t);
+    fp_mul(t, t, x1);
+    fp_add(x1, t, t);
+    fp_add(t, x1, t);            /* m = 3 (x - 1)(x + 1) */
+    fp_sqr(x1, t);
+    fp_sub(x1, x1, x0);
+    fp_sub(x1, x1, x0);          /* m^2 - 2S */
+    fp_sub(y1, x0, x1);
+    fp_mul(y1, y1, t);
+    fp_sub(y1, y1, y0);          /* m (S - x3) - 8 y^4 */
 
-    pt_set_inf(r);
-    for (int i = 64; i >= 0; i--) {
-        if (i < 64) {
-            pt_double(r, r);
-            pt_double(r, r);
-            pt_double(r, r);
-            pt_double(r, r);
+    uint32_t swap = 0;
+    int limb = 19, bit = 8; /* bit 255; no division in the core */
+    for (int i = 255; i >= 0; i--) {
+        uint32_t b = (uint32_t)(kk[limb] >> bit) & 1;
+        if (--bit < 0) { /* follows the loop counter, not the scalar */
+            bit = LB_BITS - 1;
+            limb--;
         }
-        int32_t sign = d[i] >> 7; /* 0 or -1 */
-        uint32_t mag = (uint32_t)((d[i] ^ sign) - sign);
-        pt_set_inf(&s);
-        for (uint32_t j = 1; j <= 8; j++) pt_cmov(&s, &tab[j - 1], ct_mask(1 & ((mag ^ j) - 1) >> 31));
-        lb ny;
-        fp_neg(ny, s.y);
-        lb_cmov(s.y, ny, (uint32_t)sign);
-        pt_add(r, r, &s, i == 0 ? ADD_COMPLETE : ADD_FAST);
+        swap ^= b;
+        lb_cswap2(x0, x1, y0, y1, ct_mask(swap));
+        swap = b;
+        /* slot 0 holds R_b, slot 1 holds R_(1-b) */
+        zaddc(x0, y0, x1, y1, z); /* slot 1 = R0 + R1, slot 0 = R_b - R_(1-b) = +-P */
+        zaddu(x1, y1, x0, y0, z); /* slot 0 = R0 + R1 +- P = 2 R_b */
     }
-    ecc_wipe(tab, sizeof tab);
-    ecc_wipe(&s, sizeof s);
-    ecc_wipe(d, sizeof d);
+    lb_cswap2(x0, x1, y0, y1, ct_mask(swap));
+    for (int i = 0; i < LB_N; i++) {
+        r->x[i] = x0[i];
+        r->y[i] = y0[i];
+        r->z[i] = z[i];
+    }
+
+    /* The three scalars the ladder cannot take. */
+    lb_from_be(kk, k);
+    lb_one(t);
+    pt_cmov(r, p, lb_eq_mask(kk, t));          /* k = 1: P */
+    lb_unpack(x1, N);
+    lb_sub(x1, x1, t);
+    uint32_t m1 = lb_eq_mask(kk, x1);          /* k = n - 1: -P */
+    lb_sub(x1, x1, t);
+    uint32_t m2 = lb_eq_mask(kk, x1);          /* k = n - 2: -2P */
+    pt e;
+    pt_double(&e, p);
+    pt_cmov(&e, p, m1);
+    fp_neg(e.y, e.y);
+    pt_cmov(r, &e, m1 | m2);
+    ecc_wipe(kk, sizeof kk); ecc_wipe(t, sizeof t);
+    ecc_wipe(x0, sizeof x0); ecc_wipe(y0, sizeof y0);
+    ecc_wipe(x1, sizeof x1); ecc_wipe(y1, sizeof y1); ecc_wipe(z, sizeof z);
 }
 
 /* k*G with the comb: bits i, i+64, i+128, i+192 of k select a table entry.
@@ -588,9 +681,10 @@ static int point_mul(uint8_t x[32], uint8_t *y, const uint8_t k[32], const uint8
     pt p;
     if (!pt_from_bytes(&p, pub)) return ECC_EPOINT;
     if (!sc_from_bytes(s, k)) return ECC_ESCALAR;
-    pt_mul(&p, k, &p); /* pt_mul builds its table before it writes the result */
-    uint32_t ok = pt_to_affine(x, y, &p);
-    ecc_wipe(&p, sizeof p);
+    pt q;
+    pt_mul(&q, k, &p);
+    uint32_t ok = pt_to_affine(x, y, &q);
+    ecc_wipe(&q, sizeof q);
     ecc_wipe(s, sizeof s);
     return ok ? ECC_OK : ECC_EZERO;
 }

@@ -149,18 +149,6 @@ static void fe_tobytes(uint8_t out[32], const fe a) {
     lb_to_le(out, r);
 }
 
-/* Swap (x2, z2) with (x3, z3) when mask is all-ones, in one pass. */
-static void fe_cswap2(fe x2, fe x3, fe z2, fe z3, uint32_t mask) {
-    for (int i = 0; i < LB_N; i++) {
-        uint16_t t = (uint16_t)((x2[i] ^ x3[i]) & mask);
-        x2[i] ^= t;
-        x3[i] ^= t;
-        t = (uint16_t)((z2[i] ^ z3[i]) & mask);
-        z2[i] ^= t;
-        z3[i] ^= t;
-    }
-}
-
 int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
     uint8_t k[32];
     fe x1, x2, z2, x3, z3, a, b, c, d;
@@ -181,7 +169,7 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
     for (int t = 254; t >= 0; t--) {
         uint32_t bit = (k[t >> 3] >> (t & 7)) & 1;
         swap ^= bit;
-        fe_cswap2(x2, x3, z2, z3, ct_mask(swap));
+        lb_cswap2(x2, x3, z2, z3, ct_mask(swap));
         swap = bit;
         fe_add(a, x2, z2);  /* A */
         fe_sub(b, x2, z2);  /* B */
@@ -201,7 +189,7 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
         fe_add_a24(c, a, b); /* AA + a24 E */
         fe_mul(z2, b, c);
     }
-    fe_cswap2(x2, x3, z2, z3, ct_mask(swap));
+    lb_cswap2(x2, x3, z2, z3, ct_mask(swap));
 
     fe_invert(z2, z2);
     fe_mul(x2, x2, z2);
