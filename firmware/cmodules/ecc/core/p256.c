@@ -212,20 +212,27 @@ static void sc_add(lb r, const lb a, const lb b) {
 }
 
 /* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0.
- * Fixed 4-bit windows over the public exponent n - 2: 256 squarings and 64
- * multiplications by table entries, each chosen by a public index. */
+ * Fixed 3-bit windows over the public exponent n - 2 (86 windows, the top
+ * one padded with zeros): 258 squarings and 86 multiplications by table
+ * entries chosen by public indices. 3 bits rather than 4 keeps the table at
+ * 320 bytes of stack. */
 __attribute__((noinline)) /* its table must not sit on the stack under pt_mul_base */
 static void sc_inv(lb r, const lb a) {
-    lb tab[16], x;
+    lb tab[8], x;
     lb_unpack(x, RR_N);
     lb_unpack(tab[0], ONE_N);
     sc_mul(tab[1], a, x); /* a R */
-    for (int i = 2; i < 16; i++) sc_mul(tab[i], tab[i - 1], tab[1]);
+    for (int i = 2; i < 8; i++) sc_mul(tab[i], tab[i - 1], tab[1]);
     lb_unpack(x, ONE_N);
-    for (int i = 0; i < 64; i++) {
-        for (int k = 0; k < 4; k++) sc_sqr(x, x);
-        uint32_t nib = (N_MINUS_2[i >> 3] >> (28 - 4 * (i & 7))) & 15;
-        sc_mul(x, x, tab[nib]); /* x * 1 (R) when the nibble is 0: uniform */
+    for (int i = 85; i >= 0; i--) {
+        uint32_t w = 0;
+        for (int b = 2; b >= 0; b--) {
+            int j = 3 * i + b; /* bit j of n - 2, least significant first */
+            uint32_t bit = j < 256 ? (N_MINUS_2[7 - (j >> 5)] >> (j & 31)) & 1 : 0;
+            w = (w << 1) | bit;
+        }
+        for (int k = 0; k < 3; k++) sc_sqr(x, x);
+        sc_mul(x, x, tab[w]); /* x * 1 (R) when the window is 0: uniform */
     }
     lb_one(tab[0]);
     sc_mul(r, x, tab[0]);
@@ -344,31 +351,31 @@ static void pt_set_inf(pt *r) {
 
 /* dbl-2001-b (a = -3). Infinity doubles to infinity (z3 = 0). */
 static void pt_double(pt *r, const pt *p) {
-    lb delta, gamma, beta, alpha, t;
-    fp_sqr(delta, p->z);
-    fp_sqr(gamma, p->y);
-    fp_mul(beta, p->x, gamma);
-    fp_sub(t, p->x, delta);
-    fp_add(alpha, p->x, delta);
-    fp_mul(alpha, alpha, t);
-    fp_add(t, alpha, alpha);
-    fp_add(alpha, alpha, t);         /* 3 (x - delta)(x + delta) */
+    lb d, g, a, t; /* delta then beta, gamma, alpha, scratch */
+    fp_sqr(d, p->z);
+    fp_sqr(g, p->y);
+    fp_sub(t, p->x, d);
+    fp_add(a, p->x, d);
+    fp_mul(a, a, t);
+    fp_add(t, a, a);
+    fp_add(a, a, t);                 /* alpha = 3 (x - delta)(x + delta) */
     fp_add(t, p->y, p->z);
     fp_sqr(t, t);
-    fp_sub(t, t, gamma);
-    fp_sub(r->z, t, delta);          /* (y + z)^2 - gamma - delta */
-    fp_add(beta, beta, beta);
-    fp_add(beta, beta, beta);        /* 4 beta */
-    fp_sqr(t, alpha);
-    fp_sub(t, t, beta);
-    fp_sub(r->x, t, beta);           /* alpha^2 - 8 beta */
-    fp_sub(beta, beta, r->x);
-    fp_mul(beta, beta, alpha);
-    fp_sqr(gamma, gamma);
-    fp_add(gamma, gamma, gamma);
-    fp_add(gamma, gamma, gamma);
-    fp_add(gamma, gamma, gamma);     /* 8 gamma^2 */
-    fp_sub(r->y, beta, gamma);
+    fp_sub(t, t, g);
+    fp_sub(r->z, t, d);              /* (y + z)^2 - gamma - delta; y, z no longer read */
+    fp_mul(d, p->x, g);
+    fp_add(d, d, d);
+    fp_add(d, d, d);                 /* 4 beta = 4 x gamma */
+    fp_sqr(t, a);
+    fp_sub(t, t, d);
+    fp_sub(r->x, t, d);              /* alpha^2 - 8 beta */
+    fp_sub(d, d, r->x);
+    fp_mul(d, d, a);
+    fp_sqr(g, g);
+    fp_add(g, g, g);
+    fp_add(g, g, g);
+    fp_add(g, g, g);                 /* 8 gamma^2 */
+    fp_sub(r->y, d, g);
 }
 
 /* How pt_add treats p == q, where the addition formula fails. */
@@ -382,21 +389,19 @@ enum {
 /* add-2007-bl; infinity on either side returns the other, and p == q takes
  * the doubling as `mode` says. r may alias p or q. */
 static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
-    /* The doubling, when needed, reuses the storage of the dead temporaries. */
+    /* Seven slots. The result is built in the first three as o, and the
+     * doubling, when needed, lands in the next three once they are dead. */
     union {
         struct {
-            lb z1z1, z2z2, u1, u2, s1, s2, t;
+            lb h, z1z1, t, z2z2, u1, s1, s2;
         } v;
-        pt d;
+        struct {
+            pt o, d;
+            lb spare;
+        } p;
     } w;
-    pt o;
-#define z1z1 w.v.z1z1
-#define z2z2 w.v.z2z2
-#define u1 w.v.u1
-#define u2 w.v.u2
-#define s1 w.v.s1
-#define s2 w.v.s2
-#define t w.v.t
+    uint16_t *h = w.v.h, *z1z1 = w.v.z1z1, *t = w.v.t, *z2z2 = w.v.z2z2;
+    uint16_t *u1 = w.v.u1, *s1 = w.v.s1, *s2 = w.v.s2;
     int affine = mode & ADD_AFFINE_Q;
     fp_sqr(z1z1, p->z);
     if (affine) {
@@ -410,12 +415,12 @@ static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
         fp_mul(s1, p->y, q->z);
         fp_mul(s1, s1, z2z2);
     }
-    fp_mul(u2, q->x, z1z1);
+    fp_mul(h, q->x, z1z1);           /* u2 */
     fp_mul(s2, q->y, p->z);
     fp_mul(s2, s2, z1z1);
-    fp_sub(u2, u2, u1);              /* h */
+    fp_sub(h, h, u1);                /* h = u2 - u1 */
     fp_sub(s2, s2, s1);              /* r / 2 */
-    uint32_t same = fp_is_zero(u2) & fp_is_zero(s2);
+    uint32_t same = fp_is_zero(h) & fp_is_zero(s2);
     uint32_t p_inf = fp_is_zero(p->z), q_inf = fp_is_zero(q->z);
     if (affine) {
         fp_add(t, p->z, p->z);       /* (z1 + 1)^2 - z1z1 - 1 = 2 z1 */
@@ -425,35 +430,28 @@ static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
         fp_sub(t, t, z1z1);
         fp_sub(t, t, z2z2);
     }
-    fp_mul(o.z, t, u2);              /* ((z1 + z2)^2 - z1z1 - z2z2) h */
-    fp_add(z1z1, u2, u2);
+    fp_mul(t, t, h);                 /* z3 = ((z1 + z2)^2 - z1z1 - z2z2) h: o.z */
+    fp_add(z1z1, h, h);
     fp_sqr(z1z1, z1z1);              /* i = (2h)^2 */
-    fp_mul(z2z2, u2, z1z1);          /* j = h i */
+    fp_mul(z2z2, h, z1z1);           /* j = h i */
     fp_add(s2, s2, s2);              /* r */
     fp_mul(u1, u1, z1z1);            /* v = u1 i */
-    fp_sqr(t, s2);
-    fp_sub(t, t, z2z2);
-    fp_sub(t, t, u1);
-    fp_sub(o.x, t, u1);              /* r^2 - j - 2v */
-    fp_sub(u1, u1, o.x);
+    fp_sqr(z1z1, s2);
+    fp_sub(z1z1, z1z1, z2z2);
+    fp_sub(z1z1, z1z1, u1);
+    fp_sub(h, z1z1, u1);             /* x3 = r^2 - j - 2v: o.x */
+    fp_sub(u1, u1, h);
     fp_mul(u1, u1, s2);
     fp_mul(s1, s1, z2z2);
     fp_add(s1, s1, s1);
-    fp_sub(o.y, u1, s1);             /* r (v - x3) - 2 s1 j */
-#undef z1z1
-#undef z2z2
-#undef u1
-#undef u2
-#undef s1
-#undef s2
-#undef t
+    fp_sub(z1z1, u1, s1);            /* y3 = r (v - x3) - 2 s1 j: o.y */
     if ((mode & ADD_COMPLETE) || ((mode & ADD_VARTIME) && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
-        pt_double(&w.d, p);
-        pt_cmov(&o, &w.d, ct_mask(same));
+        pt_double(&w.p.d, p);
+        pt_cmov(&w.p.o, &w.p.d, ct_mask(same));
     }
-    pt_cmov(&o, q, ct_mask(p_inf));
-    pt_cmov(&o, p, ct_mask(q_inf));
-    pt_copy(r, &o);
+    pt_cmov(&w.p.o, q, ct_mask(p_inf));
+    pt_cmov(&w.p.o, p, ct_mask(q_inf));
+    pt_copy(r, &w.p.o);
 }
 
 /* Affine coordinates (plain big-endian bytes); 0 for the point at infinity. */
@@ -736,35 +734,61 @@ static void drbg_next(drbg *g, uint8_t out[32], int again) {
     for (int i = 0; i < 32; i++) out[i] = g->v[i];
 }
 
-int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[32]) {
-    lb d, z, k, r, s;
-    uint8_t kb[32], h1[32], xb[32];
-    drbg g;
+/* r = x(k G) mod n. A function of its own so that the point is off the stack
+ * while the signature is finished; scratch32 (caller memory) takes the
+ * coordinate bytes. */
+__attribute__((noinline)) static void nonce_r(lb r, const uint8_t kb[32], uint8_t scratch32[32]) {
     pt q;
-    if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
+    pt_mul_base(&q, kb, ADD_COMPLETE);
+    pt_to_affine(scratch32, 0, &q);
+    lb_from_be(r, scratch32);
+    lb_csub(r, r, N); /* x < p < 2n */
+    ecc_wipe(&q, sizeof q);
+}
+
+/* RFC 6979 state from the key and the digest reduced mod n (bits2octets). */
+__attribute__((noinline)) static void drbg_start(drbg *g, const uint8_t priv[32], const lb z) {
+    uint8_t h1[32];
+    sc_to_bytes(h1, z);
+    drbg_init(g, priv, h1);
+}
+
+/* s = (z + r d) / k for the key and nonce bytes, into s_out; 0 if s == 0. */
+__attribute__((noinline)) static uint32_t finish_s(uint8_t s_out[32], const lb r,
+                                                   const uint8_t priv[32], const lb z,
+                                                   const uint8_t kb[32]) {
+    lb k, s;
+    lb_from_be(k, priv);
+    sc_mulmod(s, r, k);
+    sc_add(s, s, z);
+    lb_from_be(k, kb);
+    sc_inv(k, k);
+    sc_mulmod(s, s, k);
+    sc_to_bytes(s_out, s);
+    uint32_t ok = 1 ^ lb_is_zero(s);
+    ecc_wipe(k, sizeof k);
+    ecc_wipe(s, sizeof s);
+    return ok;
+}
+
+int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[32]) {
+    lb z, r;
+    uint8_t kb[32];
+    drbg g;
+    if (!sc_from_bytes(r, priv)) return ECC_ESCALAR;
     sc_from_digest(z, digest);
-    sc_to_bytes(h1, z); /* bits2octets(h1) */
-    drbg_init(&g, priv, h1);
+    drbg_start(&g, priv, z);
     for (int again = 0;; again = 1) {
         drbg_next(&g, kb, again);
         /* Rejection happens with probability ~2^-32 and reveals nothing useful. */
-        if (!sc_from_bytes(k, kb)) continue;
-        pt_mul_base(&q, kb, ADD_COMPLETE);
-        pt_to_affine(xb, 0, &q);
-        lb_from_be(r, xb);
-        lb_csub(r, r, N); /* x < p < 2n */
+        if (!sc_from_bytes(r, kb)) continue;
+        nonce_r(r, kb, sig);
         if (lb_is_zero(r)) continue;
-        sc_mulmod(s, r, d);
-        sc_add(s, s, z);
-        sc_inv(k, k);
-        sc_mulmod(s, s, k);
-        if (lb_is_zero(s)) continue;
+        if (!finish_s(sig + 32, r, priv, z, kb)) continue;
         sc_to_bytes(sig, r);
-        sc_to_bytes(sig + 32, s);
         break;
     }
-    ecc_wipe(d, sizeof d); ecc_wipe(k, sizeof k); ecc_wipe(kb, sizeof kb);
-    ecc_wipe(&g, sizeof g); ecc_wipe(&q, sizeof q); ecc_wipe(s, sizeof s);
+    ecc_wipe(r, sizeof r); ecc_wipe(kb, sizeof kb); ecc_wipe(&g, sizeof g);
     return ECC_OK;
 }
 
