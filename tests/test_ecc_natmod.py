@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from homeca.sim.device import micropython_command
 from homeca.testing import wycheproof
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,18 +103,10 @@ def make_ecc(arch: str) -> Path:
     return BUILD / arch / "ecc.mpy"
 
 
-def micropython() -> str:
-    exe = Path(sys.executable).with_name("micropython")
-    found = str(exe) if exe.exists() else shutil.which("micropython")
-    if found is None:
-        pytest.fail("the MicroPython unix port (micropython) is not installed")
-    return found
-
-
 def run_micropython(mpy: Path, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, MICROPYPATH=str(mpy.parent))
     return subprocess.run(
-        [micropython(), "-X", "heapsize=256k", str(script), *args],
+        [micropython_command(), "-X", "heapsize=256k", str(script), *args],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
 

@@ -16,9 +16,7 @@ import importlib.util
 import json
 import os
 import random
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,7 @@ from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from homeca.sim.device import micropython_command
 from homeca.testing import wycheproof
 
 TESTS = Path(__file__).resolve().parent
@@ -40,18 +39,10 @@ N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 ANY_VALUE_ERROR = "ValueError"  # an expectation: any ValueError line (text compared with CPython)
 
 
-def micropython() -> str:
-    exe = Path(sys.executable).with_name("micropython")
-    found = str(exe) if exe.exists() else shutil.which("micropython")
-    if found is None:
-        pytest.fail("the MicroPython unix port (micropython) is not installed")
-    return found
-
-
 def run_micropython(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, MICROPYPATH=str(FIRMWARE))
     return subprocess.run(
-        [micropython(), "-X", "heapsize=2m", str(REPLAY), *args],
+        [micropython_command(), "-X", "heapsize=2m", str(REPLAY), *args],
         env=env, capture_output=True, text=True, timeout=timeout, cwd=TESTS.parent,
     )  # fmt: skip
 

@@ -11,9 +11,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
-import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -21,52 +19,25 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# One field of every kind, the integer ranges, the frame overhead: the shared
+# codec tests' own definitions (that file is plain Python on both interpreters).
+from test_wire_codec import ALL_KINDS, INT_RANGES, OVERHEAD
+
+from homeca.sim.device import micropython_command
 from nodefw import messages, simctl, wire
 
 TESTS = Path(__file__).resolve().parent
 FIRMWARE = TESTS.parent / "firmware"
 CODEC_TESTS = TESTS / "test_wire_codec.py"
 REPLAY = TESTS / "wire_replay.py"
-OVERHEAD = 8  # SOF(2) + LEN(2) + CRC(4)
-
-INT_RANGES = {
-    wire.U8: (0, 0xFF),
-    wire.U16: (0, 0xFFFF),
-    wire.U32: (0, 0xFFFFFFFF),
-    wire.U64: (0, 0xFFFFFFFFFFFFFFFF),
-    wire.I16: (-0x8000, 0x7FFF),
-    wire.I32: (-0x80000000, 0x7FFFFFFF),
-}
-ALL_KINDS = (
-    ("u8", wire.U8, 0),
-    ("u16", wire.U16, 0),
-    ("u32", wire.U32, 0),
-    ("u64", wire.U64, 0),
-    ("i16", wire.I16, 0),
-    ("i32", wire.I32, 0),
-    ("flag", wire.BOOL, 0),
-    ("raw", wire.BYTES, 3),
-    ("short", wire.VAR, 255),
-    ("long", wire.VAR, 256),
-    ("text", wire.STR, 8),
-    ("note", wire.STR, 300),
-)
 # Every schema by type; the catalogue and simctl type ranges do not overlap.
 SCHEMAS = {**messages.SCHEMAS, **simctl.SCHEMAS, 0x77: ALL_KINDS}
-
-
-def micropython() -> str:
-    exe = Path(sys.executable).with_name("micropython")
-    found = str(exe) if exe.exists() else shutil.which("micropython")
-    if found is None:
-        pytest.fail("the MicroPython unix port (micropython) is not installed")
-    return found
 
 
 def run_micropython(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, MICROPYPATH=str(FIRMWARE))
     return subprocess.run(
-        [micropython(), "-X", "heapsize=256k", *args],
+        [micropython_command(), "-X", "heapsize=256k", *args],
         env=env, capture_output=True, text=True, timeout=timeout, cwd=TESTS.parent,
     )  # fmt: skip
 

@@ -18,8 +18,9 @@
     .global lb_mul
     .type   lb_mul, @function
 
-/* One b limb against the four rows: c0 finishes at column j. */
-.macro step j, c0, c1, c2, c3
+/* One b limb (a4 + 2j) against the four rows a8..a11: c0 finishes at column
+ * j of the column pointer tp, and reloads the column entering the window. */
+.macro step j, c0, c1, c2, c3, tp
     l16ui   a5, a4, 2 * \j
     mul16u  a6, a8, a5
     add     \c0, \c0, a6
@@ -29,15 +30,16 @@
     add     \c2, \c2, a6
     mul16u  a6, a11, a5
     add     \c3, \c3, a6
-    s32i    \c0, a2, 4 * \j
-    l32i    \c0, a2, 4 * \j + 16
+    s32i    \c0, \tp, 4 * \j
+    l32i    \c0, \tp, 4 * \j + 16
 .endm
 
-.macro four j
-    step    \j, a12, a13, a14, a15
-    step    (\j + 1), a13, a14, a15, a12
-    step    (\j + 2), a14, a15, a12, a13
-    step    (\j + 3), a15, a12, a13, a14
+/* Four steps: the register roles come back to where they started. */
+.macro four j, tp
+    step    \j, a12, a13, a14, a15, \tp
+    step    (\j + 1), a13, a14, a15, a12, \tp
+    step    (\j + 2), a14, a15, a12, a13, \tp
+    step    (\j + 3), a15, a12, a13, a14, \tp
 .endm
 
 lb_mul:
@@ -64,11 +66,11 @@ lb_mul:
     l32i    a13, a2, 4
     l32i    a14, a2, 8
     l32i    a15, a2, 12
-    four    0
-    four    4
-    four    8
-    four    12
-    four    16
+    four    0, a2
+    four    4, a2
+    four    8, a2
+    four    12, a2
+    four    16, a2
     s32i    a12, a2, 80
     s32i    a13, a2, 84
     s32i    a14, a2, 88
@@ -90,23 +92,9 @@ lb_mul:
  *
  * For each block s of four limbs (rows a8..a11): its six in-block cross
  * products, then a strip of the rows against the limbs of the later blocks,
- * four at a time (the same step as lb_mul, with a0 as the column pointer).
+ * four at a time (lb_mul's steps, with a0 as the column pointer).
  * Stack: a0, a12..a15, t, a, blocks left.
  */
-.macro sstep j, c0, c1, c2, c3
-    l16ui   a5, a4, 2 * \j
-    mul16u  a6, a8, a5
-    add     \c0, \c0, a6
-    mul16u  a6, a9, a5
-    add     \c1, \c1, a6
-    mul16u  a6, a10, a5
-    add     \c2, \c2, a6
-    mul16u  a6, a11, a5
-    add     \c3, \c3, a6
-    s32i    \c0, a0, 4 * \j
-    l32i    \c0, a0, 4 * \j + 16
-.endm
-
 /* t[off] += x (x in a6) */
 .macro acc off
     l32i    a5, a2, \off
@@ -163,10 +151,7 @@ lb_sqr:
     l32i    a14, a0, 8
     l32i    a15, a0, 12
 .Lsgroup:
-    sstep   0, a12, a13, a14, a15
-    sstep   1, a13, a14, a15, a12
-    sstep   2, a14, a15, a12, a13
-    sstep   3, a15, a12, a13, a14
+    four    0, a0
     addi    a4, a4, 8
     addi    a0, a0, 16
     addi    a7, a7, -1
