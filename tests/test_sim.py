@@ -76,10 +76,11 @@ def test_oled_shows_what_the_firmware_drew(dut: Dut, tmp_path: Path) -> None:
         "  def __init__(self):\n    self.buffer = bytearray(1024)\n"
         "    super().__init__(self.buffer, 128, 64, framebuf.MONO_VLSB)\n"
         "  def show(self): pass\n"
-        f"d = Plain(); Screen(d).identity({st['name']!r}, {sim.serial!r}, {st['state']})\n"
+        f"d = Plain(); Screen(d).status({st['name']!r}, {sim.serial!r}, {st['state']})\n"
         "print(binascii.hexlify(d.buffer).decode())"
     )
     expected = bytes.fromhex(dut.exec(code).strip())
+    sim.oled_pixels()  # the bus is quiet: the last frame has fully arrived
     assert bytes(sim.oled.ram) == expected
     assert sim.oled.on and not sim.oled.inverted
     png = sim.save_oled_png(tmp_path / "oled.png")

@@ -22,6 +22,8 @@ class Device:
         self.serial = hexlify(self.mac).decode().upper()
         self.name = config.device_name(config.load(), self.serial)
         self.state = m.ST_BLANK  # provisioning (a later layer) moves it on
+        self.reading = None  # latest (status, tenths degC, tenths %RH) from the sensor task
+        self.warning = None  # short text for the OLED, e.g. an RNG failure
         self.changed = asyncio.Event()
         self.heap_peak = 0
         self.link_bad = 0
@@ -114,7 +116,7 @@ async def show_identity(dev):
 
     screen = Screen(SSD1306(board.i2c()))
     while True:
-        screen.identity(dev.name, dev.serial, dev.state)
+        screen.status(dev.name, dev.serial, dev.state, reading=dev.reading, warning=dev.warning)
         await dev.changed.wait()
         dev.changed.clear()
 

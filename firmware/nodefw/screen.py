@@ -1,6 +1,9 @@
-# What the OLED shows. Redraws only when the content changes: an I2C frame
-# write costs the ESP8266 ~25 ms at 400 kHz.
-from nodefw.messages import STATE_NAMES
+# What the OLED shows: one status screen, 16 x 8 characters. Redraws only when
+# the content changes: an I2C frame write costs the ESP8266 ~25 ms at 400 kHz.
+from nodefw.messages import ST_PENDING, STATE_NAMES
+
+# Sensor status codes as the DHT22 driver reports them; 0 is a good reading.
+SENSOR_FAULTS = ("", "timeout", "checksum", "range", "")
 
 
 class Screen:
@@ -8,18 +11,40 @@ class Screen:
         self.display = display
         self._shown = None
 
-    def identity(self, name, serial, state):
-        content = (name, serial, state)
+    def status(self, name, serial, state, code=None, reading=None, warning=None):
+        """Draw the device's status. code: the pairing/approval short code shown
+        while pending; reading: (status, tenths degC, tenths %RH) or None;
+        warning: a short text shown inverted at the bottom, or None.
+        Returns True when the screen was redrawn."""
+        content = (name, serial, state, code, reading, warning)
         if content == self._shown:
             return False
         d = self.display
         d.fill(0)
         d.fill_rect(0, 0, 128, 11, 1)
-        d.text("HomeCA node", 2, 2, 0)
-        d.text(name[:16], 0, 16, 1)
-        d.text(serial[:16], 0, 28, 1)
-        d.text("state:", 0, 44, 1)
-        d.text(STATE_NAMES[state], 0, 54, 1)
+        d.text(name[:16], 1, 2, 0)
+        d.text(serial[:16], 0, 14, 1)
+        d.text(STATE_NAMES[state], 0, 26, 1)
+        if state == ST_PENDING and code:
+            d.text("code " + code[:11], 0, 36, 1)
+        elif reading is not None:
+            d.text(_reading_text(reading), 0, 38, 1)
+        if warning:
+            d.fill_rect(0, 52, 128, 12, 1)
+            d.text(warning[:16], 1, 54, 0)
         d.show()
         self._shown = content
         return True
+
+
+def _tenths(v):
+    sign = "-" if v < 0 else ""
+    v = -v if v < 0 else v
+    return sign + str(v // 10) + "." + str(v % 10)
+
+
+def _reading_text(reading):
+    status, t, h = reading
+    if status:
+        return "sensor " + (SENSOR_FAULTS[status] if status < len(SENSOR_FAULTS) else "fault")
+    return _tenths(t) + "C " + _tenths(h) + "%"

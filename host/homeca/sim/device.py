@@ -84,6 +84,7 @@ class SimDevice:
         self.oled = SSD1306Model()
         self.boots = 0
         self.ready = threading.Event()
+        self._i2c_last = 0.0
         self._lock = threading.Lock()
         self._dht: tuple[int, bytes] = (simctl.DHT_OK, dht22_answer(21.0, 45.0))
         self._button = False
@@ -289,10 +290,22 @@ class SimDevice:
         self._button, self._button_release_at = False, None
         self._ctl_send(simctl.BUTTON, {"pressed": False})
 
-    def save_oled_png(self, path: Path | str, scale: int = 4) -> Path:
+    def oled_pixels(
+        self, after: int | None = None, quiet: float = 0.05, timeout: float = 2.0
+    ) -> list[list[bool]]:
+        """What the glass shows once the I2C bus has been quiet for `quiet`
+        seconds (a frame is several chunks on the simulator's socket) and, with
+        `after`, once a frame transfer beyond that count has begun."""
+        deadline = time.monotonic() + timeout
+        while after is not None and self.oled.frames <= after and time.monotonic() < deadline:
+            time.sleep(0.005)
+        while time.monotonic() - self._i2c_last < quiet and time.monotonic() < deadline:
+            time.sleep(quiet / 5)
         with self._lock:
-            pixels = self.oled.pixels()
-        return frame_to_png(pixels, Path(path), scale)
+            return self.oled.pixels()
+
+    def save_oled_png(self, path: Path | str, scale: int = 4) -> Path:
+        return frame_to_png(self.oled_pixels(), Path(path), scale)
 
     # -- I/O thread --------------------------------------------------------
 
@@ -397,6 +410,7 @@ class SimDevice:
                 self.error = SimError(f"bad simulator frame from the device: {e}")
                 continue
             if mtype == simctl.I2C_WRITE:
+                self._i2c_last = time.monotonic()
                 with self._lock:
                     try:
                         self.oled.write(fields["data"], fields["first"])

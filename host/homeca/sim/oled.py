@@ -39,7 +39,7 @@ class SSD1306Model:
         self.page_range = (0, PAGES - 1)
         self.col = 0
         self.page = 0
-        self.frames = 0  # completed data transfers, to notice redraws
+        self.frames = 0  # data transfers started, to notice redraws
         self._pending: list[int] = []  # a command waiting for its arguments
         self._data = False
 
@@ -55,7 +55,8 @@ class SSD1306Model:
         if self._data:
             for b in data:
                 self._put(b)
-            self.frames += 1
+            if first:
+                self.frames += 1  # one data transfer, however it was chunked
         else:
             for b in data:
                 self._command_byte(b)
