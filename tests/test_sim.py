@@ -151,3 +151,34 @@ def test_firmware_uses_the_native_ecc_module_when_built(dut: Dut) -> None:
         "from nodefw import ecc\nprint(ecc.NATIVE, len(ecc.p256_public(bytes(31) + b'\\x07')))"
     )
     assert out.split() == [str(built), "65"]
+
+
+@pytest.mark.parametrize("fault", ["stuck", "biased"])
+def test_a_broken_random_source_puts_the_device_in_fault(tmp_path: Path, fault: str) -> None:
+    from nodefw import messages
+
+    with SimDevice(tmp_path / "d", rng_fault=fault) as dev:
+        dev.wait_ready()
+        with Link(dev.hc05.path) as link:
+            st = link.status()  # it keeps answering
+        assert messages.STATE_NAMES[st["state"]] == "fault"
+        png = dev.save_oled_png(tmp_path / "oled.png")
+        assert png.exists()
+        assert "rng:" in dev.console_tail()
+
+
+def test_holding_flash_at_boot_keeps_the_repl(tmp_path: Path) -> None:
+    from homeca.console import Console
+
+    with SimDevice(tmp_path / "d") as dev:
+        dev.wait_ready()
+        dev.hold_button()
+        dev.restart()
+        with pytest.raises(SimError, match="not ready"):
+            dev.wait_ready(2)
+        assert "FLASH held at boot" in dev.console_tail()
+        with Console(dev.console.path) as con:
+            assert con.exec("print(1 + 1)").strip() == "2"
+        dev.release_button()
+        dev.restart()
+        dev.wait_ready()

@@ -56,6 +56,19 @@ def hc05_linked():
     return Pin(PIN_HC05_STATE, Pin.IN).value() == 1
 
 
+def entropy(n):
+    """The ESP8266's hardware random number generator, through os.urandom."""
+    import os
+
+    return os.urandom(n)
+
+
+def repl_requested():
+    """FLASH held at boot (GPIO0 low after reset): keep the REPL on UART0
+    instead of handing the UART to the HC-05. The way back to a REPL."""
+    return button().value() == 0
+
+
 def ready():
     """Main loop up: the LED blinks once."""
     import time

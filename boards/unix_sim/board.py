@@ -102,6 +102,31 @@ def hc05_linked():
     return bus.link
 
 
+_drawn = 0
+
+
+def entropy(n):
+    """The chip's random bytes: os.urandom, unless the simulator injects a
+    broken source (HOMECA_SIM_RNG=stuck or biased) to show the health tests.
+    Biased: five bytes in six are 0xA5, in runs short enough to pass the
+    repetition count test, so only the adaptive proportion test can tell."""
+    global _drawn
+    fault = os.getenv("HOMECA_SIM_RNG")
+    if fault == "stuck":
+        return bytes(n)
+    if fault == "biased":
+        raw = os.urandom(n)
+        out = bytes(raw[i] if (_drawn + i) % 6 == 5 else 0xA5 for i in range(n))
+        _drawn += n
+        return out
+    return os.urandom(n)
+
+
+def repl_requested():
+    """FLASH held at boot: the user wants the REPL, not the firmware."""
+    return button().value() == 0
+
+
 def ready():
     """Tell the world the firmware's main loop runs."""
     simbus().send(simctl.READY, {})

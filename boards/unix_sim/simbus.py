@@ -18,7 +18,15 @@ class SimBus:
         self._dec = wire.Decoder(64)
         self.dht = None  # (status, raw 5 bytes) or None before the simulator says
         self.button = False
-        self.link = False
+        self.link = None  # None until the simulator's first state arrives
+        # On connect the simulator sends the wires' state, LINK last: wait for
+        # it (bounded), or a button held at power-on would be missed.
+        deadline = time.ticks_add(time.ticks_ms(), 1000)
+        while self.link is None and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            self.poll()
+            time.sleep_ms(2)
+        if self.link is None:
+            self.link = False
 
     def poll(self):
         """Apply what the simulator has sent since the last call."""

@@ -8,7 +8,7 @@ import time
 from binascii import hexlify
 
 import board
-from nodefw import VERSION, config, wire
+from nodefw import VERSION, config, rng, wire
 from nodefw import messages as m
 
 _RESTART_DELAY_MS = micropython.const(1000)
@@ -22,7 +22,6 @@ class Device:
         self.serial = hexlify(self.mac).decode().upper()
         self.name = config.device_name(config.load(), self.serial)
         self.state = m.ST_BLANK  # provisioning (a later layer) moves it on
-        self.reading = None  # latest (status, tenths degC, tenths %RH) from the sensor task
         self.warning = None  # short text for the OLED, e.g. an RNG failure
         self.changed = asyncio.Event()
         self.heap_peak = 0
@@ -116,7 +115,7 @@ async def show_identity(dev):
 
     screen = Screen(SSD1306(board.i2c()))
     while True:
-        screen.status(dev.name, dev.serial, dev.state, reading=dev.reading, warning=dev.warning)
+        screen.status(dev.name, dev.serial, dev.state, warning=dev.warning)
         await dev.changed.wait()
         dev.changed.clear()
 
@@ -150,7 +149,23 @@ async def main(dev):
     await asyncio.gather(*tasks)
 
 
+def check_rng(dev):
+    """The start-up health test of the random source, before anything uses it.
+    A failed source puts the device in the fault state: it keeps answering,
+    shows why on the OLED and will not make keys."""
+    try:
+        rng.shared(board.entropy).read(32)
+    except rng.RngFailure as e:
+        print("rng:", e)
+        dev.state = m.ST_FAULT
+        dev.warning = "RNG FAILED"
+
+
 def run():
+    if board.repl_requested():
+        print("FLASH held at boot: firmware not started, REPL kept")
+        return
     dev = Device()
     print("HomeCA node fw", VERSION, "board", board.NAME, "serial", dev.serial)
+    check_rng(dev)
     asyncio.run(main(dev))

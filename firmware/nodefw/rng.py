@@ -169,13 +169,13 @@ class HealthyRng:
 _shared = None
 
 
-def shared():
-    """The one HealthyRng on os.urandom that everything on the device uses,
-    created on first use. If its start-up test fails it stays failed until
-    shared().reset() succeeds."""
+def shared(source=None):
+    """The one HealthyRng that everything on the device uses, created on first
+    use on `source` (default os.urandom; the board's at boot). If its start-up
+    test fails it stays failed until shared().reset() succeeds."""
     global _shared
     if _shared is None:
-        _shared = HealthyRng(start=False)
+        _shared = HealthyRng(source, start=False)
         _shared.reset()
     return _shared
 

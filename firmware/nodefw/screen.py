@@ -2,8 +2,8 @@
 # the content changes: an I2C frame write costs the ESP8266 ~25 ms at 400 kHz.
 from nodefw.messages import ST_PENDING, STATE_NAMES
 
-# Sensor status codes as the DHT22 driver reports them; 0 is a good reading.
-SENSOR_FAULTS = ("", "timeout", "checksum", "range", "")
+# Names of the DHT22 driver's status codes (drivers/dht22.py); 0 is good.
+SENSOR_FAULTS = ("", "timeout", "checksum", "range", "error", "waiting")
 
 
 class Screen:

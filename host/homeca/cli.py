@@ -97,6 +97,39 @@ def _print_report(r: Report) -> None:
     out.print(t)
 
 
+@cli.group()
+def firmware() -> None:
+    """Firmware builds: what gets deployed to a board."""
+
+
+@firmware.command("bundle")
+@click.argument("board")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="bundle directory  [default: build/bundle/BOARD]")  # fmt: skip
+@click.option("--ecc", "ecc_mpy", type=click.Path(dir_okay=False, path_type=Path),
+              help="native ecc module  [default: build/ecc/ARCH/ecc.mpy]")  # fmt: skip
+@click.option("--no-ecc", is_flag=True, help="leave ecc.mpy out: the device falls back to ecc_pure")
+@click.option("--name", help="device name, written to config.json (none without it)")
+def firmware_bundle(
+    board: str, out_dir: Path | None, ecc_mpy: Path | None, no_ecc: bool, name: str | None
+) -> None:
+    """Compile the firmware for BOARD into OUT/fs, a tree mirroring the device's
+    filesystem, with OUT/manifest.json; print the files and the total size."""
+    from homeca import bundle
+
+    if no_ecc and ecc_mpy is not None:
+        raise click.UsageError("--ecc and --no-ecc exclude each other")
+    if not no_ecc and ecc_mpy is None:
+        ecc_mpy = bundle.default_ecc_mpy(board)
+    report = bundle.build_bundle(
+        board,
+        out_dir if out_dir is not None else Path("build/bundle") / board,
+        ecc_mpy=ecc_mpy,
+        settings={"name": name} if name is not None else None,
+    )
+    bundle.print_report(report, out)
+
+
 @cli.command()
 @click.option("--dir", "workdir", default=Path("build/demo"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path))  # fmt: skip

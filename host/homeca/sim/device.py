@@ -23,10 +23,11 @@ import threading
 import time
 from pathlib import Path
 
-from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
+from homeca import BOARDS_DIR
 from homeca.errors import HomecaError
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
+from homeca.sim.rom import ensure_rom
 from nodefw import simctl, wire
 
 ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
@@ -72,10 +73,14 @@ class SimDevice:
         name: str | None = None,
         heapsize: str = DEFAULT_HEAPSIZE,
         board: str = "unix_sim",
+        rng_fault: str | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
         self.flash_dir = self.state_dir / "flash"
         self.heapsize = heapsize
+        if rng_fault not in (None, "stuck", "biased"):
+            raise SimError(f"unknown RNG fault {rng_fault!r} (stuck, biased)")
+        self.rng_fault = rng_fault  # a broken entropy source, for the health tests
         self.board_dir = BOARDS_DIR / board
         if not (self.board_dir / "startup.py").exists():
             raise SimError(f"board {board!r} cannot run on the unix port")
@@ -139,6 +144,7 @@ class SimDevice:
         if self._thread:
             raise SimError("device already started")
         self._deploy_if_blank()
+        self._rom = ensure_rom()
         self._run_dir = Path(tempfile.mkdtemp(prefix="hcsim-"))
         self.console = PtyPort()
         self.hc05 = PtyPort()
@@ -181,16 +187,14 @@ class SimDevice:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self._run_dir),
             "HOMECA_SIM_FLASH": str(self.flash_dir.resolve()),
-            "HOMECA_SIM_FIRMWARE": str(FIRMWARE_DIR),
-            "HOMECA_SIM_BOARD": str(self.board_dir),
+            "HOMECA_SIM_ROM": str(self._rom),
             "HOMECA_SIM_MODE": mode,
             "HOMECA_SIM_CTL": str(self._run_dir / "ctl.sock"),
             "HOMECA_SIM_HC05": str(self._run_dir / "hc05.sock"),
             "HOMECA_SIM_MAC": self.mac.hex(),
         }
-        natmod = REPO_DIR / "build" / "ecc" / "x64"
-        if (natmod / "ecc.mpy").exists():
-            env["HOMECA_SIM_NATMOD"] = str(natmod)
+        if self.rng_fault:
+            env["HOMECA_SIM_RNG"] = self.rng_fault
         slave_fd = os.open(self._child.path, os.O_RDWR | os.O_NOCTTY)
         _console_termios(slave_fd)
         self._proc = subprocess.Popen(

@@ -1,0 +1,276 @@
+"""Board bundles (homeca.bundle, CPython only): the nodemcu_v3 bundle's contents,
+headers and manifest, clean rebuilds and clear failures; then the unix_sim
+bundle is run on the MicroPython unix port, which proves the .mpy files load,
+and its heap is compared with importing the same modules from source."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from homeca import bundle
+from homeca.bundle import BOARDS, BundleReport, build_bundle, compile_module, read_mpy_header
+from homeca.errors import HomecaError
+from homeca.sim.device import DEFAULT_HEAPSIZE, micropython_command
+
+ROOT = Path(__file__).resolve().parent.parent
+NODEFW = ROOT / "firmware" / "nodefw"
+ECC_DIR = ROOT / "firmware" / "cmodules" / "ecc"
+# What mpy-cross writes for bytecode: 'M', version 6, arch 0 (none: no native
+# code, so any architecture loads it, and the sub-version is not recorded),
+# 31-bit small ints (the ESP8266's; the unix port has more).
+BYTECODE_HEADER = b"M\x06\x00\x1f"
+MPY_SUB_VERSION = 3  # mpy v6.3: native code must match it exactly
+
+
+def make_ecc(arch: str) -> Path:
+    """build/ecc/<arch>/ecc.mpy, built if missing or stale (quick when up to date)."""
+    cmd = ["make", "-C", str(ECC_DIR), f"ARCH={arch}", f"ECC_PYTHON={sys.executable}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"building the {arch} ecc.mpy failed:\n{(proc.stdout + proc.stderr)[-4000:]}")
+    return ROOT / "build" / "ecc" / arch / "ecc.mpy"
+
+
+@pytest.fixture(scope="module")
+def nodemcu(tmp_path_factory: pytest.TempPathFactory) -> BundleReport:
+    out = tmp_path_factory.mktemp("bundle") / "nodemcu_v3"
+    return build_bundle("nodemcu_v3", out, ecc_mpy=make_ecc("xtensa"))
+
+
+def tree(fs: Path) -> set[str]:
+    return {p.relative_to(fs).as_posix() for p in fs.rglob("*") if p.is_file()}
+
+
+def firmware_modules(skip: tuple[str, ...]) -> set[str]:
+    """Device paths of every nodefw module, as .mpy, but those in `skip`."""
+    rels = (p.relative_to(NODEFW) for p in NODEFW.rglob("*.py"))
+    return {
+        f"lib/nodefw/{r.with_suffix('.mpy').as_posix()}" for r in rels if r.as_posix() not in skip
+    }
+
+
+# --- the nodemcu_v3 bundle -----------------------------------------------------------
+
+
+def test_every_module_is_compiled_but_the_documented_exclusions(nodemcu: BundleReport) -> None:
+    skip = BOARDS["nodemcu_v3"].skip_firmware
+    assert skip == ("simctl.py",)
+    expected = firmware_modules(skip) | {"boot.py", "main.py", "board.mpy", "lib/ecc.mpy"}
+    assert tree(nodemcu.fs_dir) == expected
+    assert nodemcu.excluded == ["firmware/nodefw/simctl.py"]
+    for name in ("boot.py", "main.py"):
+        board_src = ROOT / "boards" / "nodemcu_v3" / name
+        assert (nodemcu.fs_dir / name).read_bytes() == board_src.read_bytes()
+
+
+def test_nothing_deployed_imports_an_excluded_module(nodemcu: BundleReport) -> None:
+    deployed = [ROOT / f.source for f in nodemcu.files if f.source and f.source.endswith(".py")]
+    assert len(deployed) == len(nodemcu.files) - 1  # all but ecc.mpy
+    uses = re.compile(r"^\s*(from|import)\s.*\bsimctl\b", re.MULTILINE)
+    for src in deployed:
+        assert not uses.search(src.read_text()), f"{src} imports simctl, left out of nodemcu_v3"
+
+
+def test_mpy_headers_match_what_mpy_cross_documents(nodemcu: BundleReport) -> None:
+    fs = nodemcu.fs_dir
+    compiled = [p for p in fs.rglob("*.mpy") if p.relative_to(fs).as_posix() != "lib/ecc.mpy"]
+    assert len(compiled) == len(nodemcu.files) - 3  # all but boot.py, main.py, lib/ecc.mpy
+    for path in compiled:
+        assert path.read_bytes()[:4] == BYTECODE_HEADER, path
+    header = read_mpy_header((fs / "lib" / "ecc.mpy").read_bytes())
+    assert (header.version, header.arch, header.sub_version) == (6, 9, MPY_SUB_VERSION)
+
+
+def test_march_reaches_mpy_cross(tmp_path: Path) -> None:
+    """Bytecode headers name no arch, so a native function shows that -march is passed."""
+    src = tmp_path / "probe.py"
+    src.write_text("import micropython\n\n\n@micropython.native\ndef f(x):\n    return x + 1\n")
+    for arch in ("xtensa", "x64"):
+        dst = tmp_path / f"probe-{arch}.mpy"
+        compile_module(src, dst, arch=arch, source_name="probe.py")
+        header = read_mpy_header(dst.read_bytes())
+        assert (header.arch, header.sub_version) == (bundle.MPY_ARCH[arch], MPY_SUB_VERSION)
+
+
+def test_manifest_lists_every_file_and_the_total(nodemcu: BundleReport) -> None:
+    manifest = json.loads(nodemcu.manifest_path.read_text())
+    assert (manifest["board"], manifest["arch"]) == ("nodemcu_v3", "xtensa")
+    assert "mpy v6" in manifest["mpy_cross"]
+    entries = {e["path"]: e for e in manifest["files"]}
+    assert set(entries) == tree(nodemcu.fs_dir)
+    for path, e in entries.items():
+        data = (nodemcu.fs_dir / path).read_bytes()
+        assert (e["size"], e["sha256"]) == (len(data), hashlib.sha256(data).hexdigest()), path
+    on_disk = sum(p.stat().st_size for p in nodemcu.fs_dir.rglob("*") if p.is_file())
+    assert manifest["total_size"] == nodemcu.total_size == on_disk
+    assert manifest["excluded"] == nodemcu.excluded
+
+
+# --- failures and rebuilds ---------------------------------------------------------
+
+
+def test_unknown_board_fails_clearly(tmp_path: Path) -> None:
+    for board in ("nodemcu_v4", "../boards/nodemcu_v3", ""):
+        with pytest.raises(HomecaError, match="unknown board"):
+            build_bundle(board, tmp_path / "b", ecc_mpy=None)
+    assert not (tmp_path / "b").exists()
+
+
+def test_mpy_cross_errors_carry_its_message(tmp_path: Path) -> None:
+    src = tmp_path / "broken.py"
+    src.write_text("def f(:\n    pass\n")
+    with pytest.raises(HomecaError, match=r"(?s)mpy-cross failed on .*broken\.py.*SyntaxError"):
+        compile_module(src, tmp_path / "broken.mpy", arch="xtensa", source_name="broken.py")
+
+
+def test_failed_build_keeps_the_previous_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "b"
+    build_bundle("nodemcu_v3", out, ecc_mpy=None)
+    before = tree(out / "fs")
+    firmware = tmp_path / "firmware"
+    shutil.copytree(NODEFW, firmware / "nodefw", ignore=shutil.ignore_patterns("__pycache__"))
+    (firmware / "nodefw" / "broken.py").write_text("x = (\n")
+    monkeypatch.setattr(bundle, "FIRMWARE_DIR", firmware)
+    with pytest.raises(HomecaError, match="SyntaxError"):
+        build_bundle("nodemcu_v3", out, ecc_mpy=None)
+    assert tree(out / "fs") == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_rebuild_is_clean_and_config_only_with_settings(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    report = build_bundle("nodemcu_v3", out, ecc_mpy=None, settings={"name": "kitchen-node"})
+    assert json.loads((out / "fs" / "config.json").read_text()) == {"name": "kitchen-node"}
+    assert "config.json" in {f.path for f in report.files}
+    (out / "fs" / "lib" / "nodefw" / "gone.mpy").write_bytes(b"M\x06\x00\x1f")
+    report = build_bundle("nodemcu_v3", out, ecc_mpy=None)
+    board_files = {"boot.py", "main.py", "board.mpy"}
+    assert tree(out / "fs") == firmware_modules(("simctl.py",)) | board_files
+    assert len(json.loads((out / "manifest.json").read_text())["files"]) == len(report.files)
+
+
+def test_refuses_what_it_must_not_build_or_replace(tmp_path: Path) -> None:
+    precious = tmp_path / "docs"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(HomecaError, match="holds no bundle"):
+        build_bundle("nodemcu_v3", precious, ecc_mpy=None)
+    assert (precious / "notes.txt").read_text() == "keep me"
+    with pytest.raises(HomecaError, match="native code for x64; the board needs xtensa"):
+        build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=make_ecc("x64"))
+    with pytest.raises(HomecaError, match="no ecc module"):
+        build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=tmp_path / "ecc.mpy")
+    with pytest.raises(HomecaError, match="printable ASCII"):
+        build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=None, settings={"name": "x" * 25})
+    assert not (tmp_path / "b").exists()
+
+
+# --- the unix_sim bundle on the unix port ----------------------------------------
+
+ROOMY_HEAP = "1m"
+
+# Imports every module, then prints the live heap after collection and where
+# each module came from. Run with -c, so sys.path[0] stays '' as on a board.
+IMPORT_ALL = """
+import gc, sys
+gc.collect()
+base = gc.mem_alloc()
+for n in MODS:
+    __import__(n)
+gc.collect()
+alloc = gc.mem_alloc()
+from nodefw import ecc
+print(base, alloc, ecc.NATIVE)
+for n in MODS:
+    print(n, sys.modules[n].__file__)
+"""
+
+
+def import_all(mods: list[str], cwd: Path, path: list[str], heapsize: str) -> dict | None:
+    """The import script's figures, or None when the heap is too small."""
+    code = f"MODS = {mods!r}\n{IMPORT_ALL}"
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join(path))
+    proc = subprocess.run(
+        [micropython_command(), "-X", f"heapsize={heapsize}", "-c", code],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        if "MemoryError" in output:
+            return None
+        pytest.fail(f"importing on the unix port failed:\n{output}")
+    figures, *files = proc.stdout.splitlines()
+    base, alloc, native = figures.split()
+    return {
+        "base": int(base),
+        "alloc": int(alloc),
+        "native": native == "True",
+        "files": dict(line.split(" ", 1) for line in files),
+    }
+
+
+def heap_floor_kib(mods: list[str], cwd: Path, path: list[str]) -> int:
+    """Smallest heap, to 1 KiB, that imports everything (compiling needs more)."""
+    lo, hi = 8, 1024  # lo fails, hi works
+    assert import_all(mods, cwd, path, f"{hi}k") is not None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if import_all(mods, cwd, path, f"{mid}k") is None:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def test_unix_sim_bundle_loads_on_the_unix_port(tmp_path: Path) -> None:
+    ecc_x64 = make_ecc("x64")
+    report = build_bundle("unix_sim", tmp_path / "unix_sim", ecc_mpy=ecc_x64)
+    fs = report.fs_dir
+    assert "lib/nodefw/simctl.mpy" in tree(fs) and "startup.py" not in tree(fs)
+    # Board modules at "/", the package under lib/; ".frozen" holds the port's asyncio.
+    mods = sorted(p.stem for p in fs.glob("*.mpy")) + sorted(
+        ".".join(p.relative_to(fs / "lib").with_suffix("").parts).removesuffix(".__init__")
+        for p in (fs / "lib" / "nodefw").rglob("*.mpy")
+    )
+    bundle_path = ["", ".frozen", "lib"]
+    compiled = {f.path for f in report.files if f.path.endswith(".mpy")} - {"lib/ecc.mpy"}
+
+    # Each module, with what it imports, loads from its .mpy in the device's heap model.
+    for mod in mods:
+        alone = import_all([mod], fs, bundle_path, DEFAULT_HEAPSIZE)
+        assert alone is not None, f"{mod} does not load in -X heapsize={DEFAULT_HEAPSIZE}"
+        assert alone["files"][mod] in compiled
+    # All of them at once (more than the firmware ever holds: the ecc_pure fallback
+    # next to the native ecc), with room, for the live heap they keep.
+    got = import_all(mods, fs, bundle_path, ROOMY_HEAP)
+    assert got is not None and got["native"] is True
+    assert set(got["files"].values()) == compiled
+
+    # The same modules from source, in an empty directory: the repo's trees on the path.
+    src_path = ["", ".frozen", str(NODEFW.parent), str(ROOT / "boards" / "unix_sim")]
+    src_path.append(str(ecc_x64.parent))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    src = import_all(mods, empty, src_path, ROOMY_HEAP)
+    assert src is not None and src["files"]["nodefw.wire"].endswith("/nodefw/wire.py")
+    floor_mpy = heap_floor_kib(mods, fs, bundle_path)
+    floor_src = heap_floor_kib(mods, empty, src_path)
+    print(
+        f"\nunix_sim bundle: {len(mods)} modules, {report.total_size} bytes on flash\n"
+        f"  live heap after importing them all (gc.mem_alloc after gc.collect, "
+        f"{got['base']} before): .mpy {got['alloc']} bytes, .py {src['alloc']} bytes\n"
+        f"  smallest heap that imports them all: .mpy {floor_mpy} KiB, .py {floor_src} KiB "
+        f"(-X heapsize={DEFAULT_HEAPSIZE} models the ESP8266)"
+    )
+    assert floor_mpy < floor_src  # no compiler at import: its parse tree is the difference
