@@ -352,33 +352,7 @@ def test_random_bytes():
     assert rng.shared().samples >= STARTUP
 
 
-# --- runner for MicroPython ------------------------------------------------------------
+if __name__ == "__main__":  # MicroPython (no pytest): MICROPYPATH has tests/
+    from mpy_runner import run_all
 
-
-def _print_exception(e):
-    if hasattr(sys, "print_exception"):
-        sys.print_exception(e)
-    else:
-        import traceback
-
-        traceback.print_exc()
-
-
-def run_all():
-    passed = failed = 0
-    g = globals()
-    for name in sorted(n for n in g if n.startswith("test_")):
-        try:
-            g[name]()
-        except Exception as e:
-            failed += 1
-            print("FAIL", name)
-            _print_exception(e)
-        else:
-            passed += 1
-    print(str(passed) + " passed, " + str(failed) + " failed")
-    return failed
-
-
-if __name__ == "__main__":
-    sys.exit(1 if run_all() else 0)
+    sys.exit(1 if run_all(globals()) else 0)

@@ -30,7 +30,7 @@ def test_rng_tests_pass_on_micropython():
     n = sum(
         isinstance(node, ast.FunctionDef) and node.name.startswith("test_") for node in tree.body
     )
-    env = dict(os.environ, MICROPYPATH=str(FIRMWARE))
+    env = dict(os.environ, MICROPYPATH=f"{FIRMWARE}:{Path(__file__).parent}")
     proc = subprocess.run(
         [micropython_command(), "-X", "heapsize=64k", str(RNG_TESTS)],
         env=env, capture_output=True, text=True, timeout=120, cwd=TESTS.parent,

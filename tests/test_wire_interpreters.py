@@ -35,7 +35,7 @@ SCHEMAS = {**messages.SCHEMAS, **simctl.SCHEMAS, 0x77: ALL_KINDS}
 
 
 def run_micropython(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MICROPYPATH=str(FIRMWARE))
+    env = dict(os.environ, MICROPYPATH=f"{FIRMWARE}:{Path(__file__).parent}")
     return subprocess.run(
         [micropython_command(), "-X", "heapsize=256k", *args],
         env=env, capture_output=True, text=True, timeout=timeout, cwd=TESTS.parent,
