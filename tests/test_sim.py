@@ -182,3 +182,27 @@ def test_holding_flash_at_boot_keeps_the_repl(tmp_path: Path) -> None:
         dev.release_button()
         dev.restart()
         dev.wait_ready()
+
+
+AT_SETUP = (
+    "import board\nfrom nodefw.drivers.hc05 import AtPort, Hc05Error\n"
+    "port = AtPort(board.hc05_at(True))\n"
+)
+
+
+def test_hc05_at_mode_configures_the_module(dut: Dut) -> None:
+    out = dut.exec(AT_SETUP + "print(port.configure(name='kitchen-node', pin='4321', baud=19200))")
+    module = dut.sim.hc05_module
+    assert (module.name, module.pin, module.uart) == ("kitchen-node", "4321", (19200, 0, 0))
+    for text in ("'name': 'kitchen-node'", "'pin': '4321'", "'uart': '19200,0,0'",
+                 "'version': '2.0-20100601'"):  # fmt: skip
+        assert text in out
+    # Refusals come back as Hc05Error with the module's code, and change nothing.
+    out = dut.exec(
+        AT_SETUP + "for c in ('AT+PSWD=12', 'AT+UART=12345,0,0', 'AT+BOGUS'):\n"
+        "  try:\n    port.command(c)\n  except Hc05Error as e:\n    print(e)\n"
+    )
+    assert out.split("\n")[:3] == [
+        "AT+PSWD=12: ERROR:(1D)", "AT+UART=12345,0,0: ERROR:(1D)", "AT+BOGUS: ERROR:(0)",
+    ]  # fmt: skip
+    assert (module.pin, module.uart) == ("4321", (19200, 0, 0))

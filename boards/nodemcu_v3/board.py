@@ -19,6 +19,8 @@ PIN_DHT = const(14)  # D5: DHT22 data, 10k pull-up to 3V3
 PIN_HC05_STATE = const(12)  # D6: HC-05 STATE, high while a phone is connected
 PIN_HC05_RX = const(13)  # D7: ESP RX <- HC-05 TXD
 PIN_HC05_TX = const(15)  # D8: ESP TX -> HC-05 RXD
+PIN_HC05_KEY = const(16)  # D0: HC-05 KEY/EN, high for AT command mode
+HC05_AT_BAUD = const(38400)
 HC05_BAUD = const(9600)
 UART_RXBUF = const(1024)
 
@@ -50,6 +52,15 @@ def hc05():
 
     os.dupterm(None, 1)
     return UART(0, HC05_BAUD, tx=Pin(PIN_HC05_TX), rx=Pin(PIN_HC05_RX), rxbuf=UART_RXBUF)
+
+
+def hc05_at(on):
+    """KEY/EN high: the HC-05 takes AT commands at 38400 baud; low: data mode.
+    (Most modules enter AT mode only when KEY is high at their power-up.)"""
+    Pin(PIN_HC05_KEY, Pin.OUT, value=1 if on else 0)
+    uart = hc05()
+    uart.init(HC05_AT_BAUD if on else HC05_BAUD)
+    return uart
 
 
 def hc05_linked():

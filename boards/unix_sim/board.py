@@ -95,6 +95,13 @@ def hc05():
     return s
 
 
+def hc05_at(on):
+    """KEY/EN high: the HC-05 takes AT commands (38400 baud on the real module)
+    until it is set low again. Returns the stream to talk on."""
+    simbus().send(simctl.HC05_KEY, {"on": bool(on)})
+    return _hc05 if _hc05 is not None else hc05()
+
+
 def hc05_linked():
     """HC-05 STATE pin: a phone is connected."""
     bus = simbus()

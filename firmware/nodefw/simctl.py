@@ -16,6 +16,7 @@ DHT = const(0xF1)  # sim -> device: what the DHT22 answers on its next read
 BUTTON = const(0xF2)  # sim -> device: FLASH button state
 LINK = const(0xF3)  # sim -> device: HC-05 STATE pin (a phone is connected)
 READY = const(0xF4)  # device -> sim: the firmware's main loop is running
+HC05_KEY = const(0xF5)  # device -> sim: HC-05 KEY/EN pin: AT command mode
 
 DHT_OK = const(0)
 DHT_TIMEOUT = const(1)  # the sensor does not answer (unplugged, dead)
@@ -28,4 +29,5 @@ SCHEMAS = {
     BUTTON: (("pressed", BOOL, 0),),
     LINK: (("up", BOOL, 0),),
     READY: (),
+    HC05_KEY: (("on", BOOL, 0),),
 }

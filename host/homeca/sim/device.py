@@ -25,6 +25,7 @@ from pathlib import Path
 
 from homeca import BOARDS_DIR
 from homeca.errors import HomecaError
+from homeca.sim.hc05 import Hc05Model
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
 from homeca.sim.rom import ensure_rom
@@ -87,6 +88,8 @@ class SimDevice:
         self.mac, self.name = self._chip_identity(name)
         self.console_log_path = self.state_dir / "console.log"
         self.oled = SSD1306Model()
+        self.hc05_module = Hc05Model(bytes.fromhex("98d331") + self.mac[3:])
+        self._hc05_at = False
         self.boots = 0
         self.ready = threading.Event()
         self._i2c_last = 0.0
@@ -177,6 +180,7 @@ class SimDevice:
 
     def _spawn(self, mode: str) -> None:
         self.ready.clear()
+        self._hc05_at = False  # KEY is low at reset
         self._drop_device_sockets()
         self._uart_rx = b""  # a reset empties the chip's UART buffer
         if self._child is not None:
@@ -355,7 +359,11 @@ class SimDevice:
             self._from_ctl()
         if self._dev_hc05 is not None and self._dev_hc05 in readable:
             data = self._recv(self._dev_hc05)
-            if data and self._link_up:
+            if data and self._hc05_at:  # AT mode: the module answers, not the phone
+                reply = self.hc05_module.feed(data)
+                if reply and self._dev_hc05 is not None:
+                    self._dev_hc05.sendall(reply)
+            elif data and self._link_up:
                 self.hc05.write(data)  # no phone connected: the HC-05 drops it
         if self.hc05.master in readable:
             self._to_chip_uart(self.hc05.read())
@@ -422,6 +430,8 @@ class SimDevice:
                         self.error = e
             elif mtype == simctl.READY:
                 self.ready.set()
+            elif mtype == simctl.HC05_KEY:
+                self._hc05_at = fields["on"]
 
     def _from_chip(self, data: bytes) -> None:
         if not data:
