@@ -143,13 +143,6 @@ void lb_cmov(lb r, const lb a, uint32_t mask) {
     for (int i = 0; i < LB_N; i++) r[i] = (uint16_t)(r[i] ^ ((r[i] ^ a[i]) & mask));
 }
 
-void lb_cswap(lb a, lb b, uint32_t mask) {
-    for (int i = 0; i < LB_N; i++) {
-        uint16_t x = (uint16_t)((a[i] ^ b[i]) & mask);
-        a[i] ^= x;
-        b[i] ^= x;
-    }
-}
 
 void lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask) {
     for (int i = 0; i < LB_N; i++) {

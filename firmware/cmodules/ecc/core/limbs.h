@@ -48,10 +48,9 @@ void lb_unpack(lb r, const lbc c);
 void lb_cmov_c(lb r, const lbc c, uint32_t mask);
 /* 1 if all limbs are zero, constant time. */
 uint32_t lb_is_zero(const lb a);
-/* r = mask ? a : r, mask all-ones or zero; and a constant-time swap. */
+/* r = mask ? a : r, mask all-ones or zero. */
 void lb_cmov(lb r, const lb a, uint32_t mask);
-void lb_cswap(lb a, lb b, uint32_t mask);
-/* Both swaps (a, b) and (c, d) in one pass. */
+/* Swap (a, b) and (c, d) when mask is all-ones, in one constant-time pass. */
 void lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask);
 /* Carry so every limb is below 2^13; returns the carry out of limb 19. */
 uint32_t lb_carry(lb r, const int32_t *in);

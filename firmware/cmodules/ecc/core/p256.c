@@ -1,6 +1,7 @@
 /* P-256: Montgomery arithmetic on 20 limbs of 13 bits (R = 2^260), Jacobian
- * points with a complete, branch-free addition, a signed 4-bit window for
- * variable points and a 4-tooth comb over a constant table for the generator.
+ * points with a complete, branch-free addition, a co-Z Montgomery ladder for
+ * variable points, a 4-tooth comb over a constant table for the generator,
+ * and Shamir's trick for verification.
  *
  * Field values are kept below 2^257 and scalars below 2n, with limbs below
  * 2^13; Montgomery products of such values stay in range because R >> p.
@@ -380,7 +381,6 @@ static void pt_double(pt *r, const pt *p) {
 
 /* How pt_add treats p == q, where the addition formula fails. */
 enum {
-    ADD_FAST = 0,     /* the caller has proven p != q (or both are infinity) */
     ADD_COMPLETE = 1, /* always compute the doubling too, select it in constant time */
     ADD_VARTIME = 2,  /* public inputs: double only when needed */
     ADD_AFFINE_Q = 4, /* flag: q has z = 1 (or is infinity), saving four products */
