@@ -26,23 +26,8 @@
 #define SECRET(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #define PUBLIC(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
 
-/* Group order n, big-endian. */
-static const uint8_t N[32] = {
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-};
 
-/* splitmix64: inputs only need to vary, not to be unpredictable. */
-static uint64_t rng_state = 0x6563632d63746772u;
-
-static void fill(uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        p[i] = (uint8_t)(z ^ (z >> 31));
-    }
-}
+#include "common.h"
 
 /* A random scalar in [1, n-1] (top bit cleared: always below n, never zero
  * in practice; the checks below also try the invalid values). */
@@ -221,6 +206,7 @@ static const struct {
 #define NCHECKS (sizeof CHECKS / sizeof CHECKS[0])
 
 int main(int argc, char **argv) {
+    rng_state = 0x6563632d63746772u; /* this driver's own input sequence */
     for (size_t c = 0; c < NCHECKS; c++) {
         int wanted = argc < 2;
         for (int a = 1; a < argc; a++) wanted |= strcmp(argv[a], CHECKS[c].name) == 0;
