@@ -54,11 +54,13 @@ sim: $(STAMP)
 report: $(STAMP)
 	$(BIN)/homeca sim device build/sim/report --report --heap-floor --oled-png build/sim/report-oled.png
 
-# The native ecc module (x64 for the unix port, xtensa for the ESP8266), then
-# the nodemcu_v3 bundle: every module compiled, as deployed (build/bundle/nodemcu_v3).
+# The native ecc module (x64 for the unix port, xtensa for the ESP8266), the
+# simulated board's flash window (simflash), then the nodemcu_v3 bundle: every
+# module compiled, and the ROMFS image, as deployed (build/bundle/nodemcu_v3).
 firmware: $(STAMP) $(APT_STAMP)
 	$(MAKE) -C firmware/cmodules/ecc ARCH=x64 ECC_PYTHON=$(abspath $(BIN)/python)
 	$(MAKE) -C firmware/cmodules/ecc ARCH=xtensa ECC_PYTHON=$(abspath $(BIN)/python)
+	$(MAKE) -C boards/unix_sim/simflash SIMFLASH_PYTHON=$(abspath $(BIN)/python)
 	$(BIN)/homeca firmware bundle nodemcu_v3 --out build/bundle/nodemcu_v3
 
 # Benchmarks print numbers; they are not tests. bench-ecc: lx106 instructions

@@ -1,7 +1,8 @@
 """Board bundles (homeca.bundle, CPython only): the nodemcu_v3 bundle's contents,
-headers and manifest, clean rebuilds and clear failures; then the unix_sim
-bundle is run on the MicroPython unix port, which proves the .mpy files load,
-and its heap is compared with importing the same modules from source."""
+headers, ROMFS image and manifest, clean rebuilds and clear failures; then the
+unix_sim bundle is run on the MicroPython unix port, which proves the .mpy files
+load, and its heap is compared with importing the same modules from source and
+from the ROMFS image mapped as the simulated board maps it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from homeca import bundle
 from homeca.bundle import BOARDS, BundleReport, build_bundle, compile_module, read_mpy_header
 from homeca.errors import HomecaError
 from homeca.sim.device import DEFAULT_HEAPSIZE, micropython_command
+from homeca.sim.rom import ensure_simflash
 
 ROOT = Path(__file__).resolve().parent.parent
 NODEFW = ROOT / "firmware" / "nodefw"
@@ -64,8 +66,8 @@ def firmware_modules(skip: tuple[str, ...]) -> set[str]:
 def test_every_module_is_compiled_but_the_documented_exclusions(nodemcu: BundleReport) -> None:
     skip = BOARDS["nodemcu_v3"].skip_firmware
     assert skip == ("simctl.py",)
-    expected = firmware_modules(skip) | {"boot.py", "main.py", "board.mpy", "lib/ecc.mpy"}
-    assert tree(nodemcu.fs_dir) == expected
+    assert tree(nodemcu.fs_dir) == {"boot.py", "main.py"}
+    assert tree(nodemcu.rom_dir) == firmware_modules(skip) | {"board.mpy", "lib/ecc.mpy"}
     assert nodemcu.excluded == ["firmware/nodefw/simctl.py"]
     for name in ("boot.py", "main.py"):
         board_src = ROOT / "boards" / "nodemcu_v3" / name
@@ -81,12 +83,12 @@ def test_nothing_deployed_imports_an_excluded_module(nodemcu: BundleReport) -> N
 
 
 def test_mpy_headers_match_what_mpy_cross_documents(nodemcu: BundleReport) -> None:
-    fs = nodemcu.fs_dir
-    compiled = [p for p in fs.rglob("*.mpy") if p.relative_to(fs).as_posix() != "lib/ecc.mpy"]
+    rom = nodemcu.rom_dir
+    compiled = [p for p in rom.rglob("*.mpy") if p.relative_to(rom).as_posix() != "lib/ecc.mpy"]
     assert len(compiled) == len(nodemcu.files) - 3  # all but boot.py, main.py, lib/ecc.mpy
     for path in compiled:
         assert path.read_bytes()[:4] == BYTECODE_HEADER, path
-    header = read_mpy_header((fs / "lib" / "ecc.mpy").read_bytes())
+    header = read_mpy_header((rom / "lib" / "ecc.mpy").read_bytes())
     assert (header.version, header.arch, header.sub_version) == (6, 9, MPY_SUB_VERSION)
 
 
@@ -106,13 +108,63 @@ def test_manifest_lists_every_file_and_the_total(nodemcu: BundleReport) -> None:
     assert (manifest["board"], manifest["arch"]) == ("nodemcu_v3", "xtensa")
     assert "mpy v6" in manifest["mpy_cross"]
     entries = {e["path"]: e for e in manifest["files"]}
-    assert set(entries) == tree(nodemcu.fs_dir)
-    for path, e in entries.items():
-        data = (nodemcu.fs_dir / path).read_bytes()
-        assert (e["size"], e["sha256"]) == (len(data), hashlib.sha256(data).hexdigest()), path
-    on_disk = sum(p.stat().st_size for p in nodemcu.fs_dir.rglob("*") if p.is_file())
+    assert set(entries) == tree(nodemcu.fs_dir) | {f"rom/{p}" for p in tree(nodemcu.rom_dir)}
+    for f in nodemcu.files:
+        data = nodemcu.local_path(f).read_bytes()
+        e = entries[f.path]
+        assert (e["size"], e["sha256"]) == (len(data), hashlib.sha256(data).hexdigest()), f.path
+    trees = (nodemcu.fs_dir, nodemcu.rom_dir)
+    on_disk = sum(p.stat().st_size for d in trees for p in d.rglob("*") if p.is_file())
     assert manifest["total_size"] == nodemcu.total_size == on_disk
     assert manifest["excluded"] == nodemcu.excluded
+    image = nodemcu.rom_image_path.read_bytes()
+    assert manifest["rom_image"] == {
+        "path": "rom.img",
+        "size": len(image),
+        "sha256": hashlib.sha256(image).hexdigest(),
+        "capacity": 288 * 1024,  # the partition's 320 KiB less the native code's 32 KiB
+    }
+
+
+# MicroPython's own VfsRom reads the image back: every file, with its hash.
+READ_ROMFS = """
+import vfs, os, hashlib, binascii
+with open(IMAGE, "rb") as f:
+    vfs.mount(vfs.VfsRom(f.read()), "/rom")
+def walk(d):
+    for name, kind, *_ in os.ilistdir(d):
+        p = d + "/" + name
+        if kind == 0x4000:
+            walk(p)
+        else:
+            with open(p, "rb") as f:
+                print(p[1:], binascii.hexlify(hashlib.sha256(f.read()).digest()).decode())
+walk("/rom")
+"""
+
+
+def test_rom_image_is_the_rom_tree_as_micropython_reads_it(nodemcu: BundleReport) -> None:
+    code = f"IMAGE = {str(nodemcu.rom_image_path)!r}\n{READ_ROMFS}"
+    proc = subprocess.run(
+        [micropython_command(), "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    read = dict(line.split() for line in proc.stdout.splitlines())
+    expected = {f.path: f.sha256 for f in nodemcu.files if f.path.startswith("rom/")}
+    assert read == expected
+
+
+def test_rom_image_over_the_partition_fails_and_keeps_the_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "b"
+    build_bundle("nodemcu_v3", out, ecc_mpy=None)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    small = bundle.BoardSpec("xtensa", skip_firmware=("simctl.py",), rom_capacity=4096)
+    monkeypatch.setitem(BOARDS, "nodemcu_v3", small)
+    with pytest.raises(HomecaError, match=r"ROMFS image is \d+ bytes, over the board's 4096"):
+        build_bundle("nodemcu_v3", out, ecc_mpy=None)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 # --- failures and rebuilds ---------------------------------------------------------
@@ -137,14 +189,14 @@ def test_failed_build_keeps_the_previous_bundle(
 ) -> None:
     out = tmp_path / "b"
     build_bundle("nodemcu_v3", out, ecc_mpy=None)
-    before = tree(out / "fs")
+    before = tree(out)
     firmware = tmp_path / "firmware"
     shutil.copytree(NODEFW, firmware / "nodefw", ignore=shutil.ignore_patterns("__pycache__"))
     (firmware / "nodefw" / "broken.py").write_text("x = (\n")
     monkeypatch.setattr(bundle, "FIRMWARE_DIR", firmware)
     with pytest.raises(HomecaError, match="SyntaxError"):
         build_bundle("nodemcu_v3", out, ecc_mpy=None)
-    assert tree(out / "fs") == before
+    assert tree(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
@@ -153,10 +205,10 @@ def test_rebuild_is_clean_and_config_only_with_settings(tmp_path: Path) -> None:
     report = build_bundle("nodemcu_v3", out, ecc_mpy=None, settings={"name": "kitchen-node"})
     assert json.loads((out / "fs" / "config.json").read_text()) == {"name": "kitchen-node"}
     assert "config.json" in {f.path for f in report.files}
-    (out / "fs" / "lib" / "nodefw" / "gone.mpy").write_bytes(b"M\x06\x00\x1f")
+    (out / "rom" / "lib" / "nodefw" / "gone.mpy").write_bytes(b"M\x06\x00\x1f")
     report = build_bundle("nodemcu_v3", out, ecc_mpy=None)
-    board_files = {"boot.py", "main.py", "board.mpy"}
-    assert tree(out / "fs") == firmware_modules(("simctl.py",)) | board_files
+    assert tree(out / "fs") == {"boot.py", "main.py"}
+    assert tree(out / "rom") == firmware_modules(("simctl.py",)) | {"board.mpy"}
     assert len(json.loads((out / "manifest.json").read_text())["files"]) == len(report.files)
 
 
@@ -197,10 +249,25 @@ for n in MODS:
 """
 
 
-def import_all(mods: list[str], cwd: Path, path: list[str], heapsize: str) -> dict | None:
-    """The import script's figures, or None when the heap is too small."""
+STARTUP = ROOT / "boards" / "unix_sim" / "startup.py"
+
+
+def import_all(
+    mods: list[str], cwd: Path, path: list[str], heapsize: str, rom: Path | None = None
+) -> dict | None:
+    """The import script's figures, or None when the heap is too small. With
+    `rom`, the board's startup.py first maps and mounts that ROMFS image (the
+    flash at "/" is the empty `cwd`, so it runs no boot.py or main.py)."""
     code = f"MODS = {mods!r}\n{IMPORT_ALL}"
     env = dict(os.environ, MICROPYPATH=os.pathsep.join(path))
+    if rom is not None:
+        code = STARTUP.read_text() + code
+        env.update(
+            HOMECA_SIM_ROM=str(rom),
+            HOMECA_SIM_FLASH=str(cwd),
+            HOMECA_SIM_SIMFLASH=str(ensure_simflash()),
+            HOMECA_SIM_MODE="raw",
+        )
     proc = subprocess.run(
         [micropython_command(), "-X", f"heapsize={heapsize}", "-c", code],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
@@ -220,13 +287,13 @@ def import_all(mods: list[str], cwd: Path, path: list[str], heapsize: str) -> di
     }
 
 
-def heap_floor_kib(mods: list[str], cwd: Path, path: list[str]) -> int:
+def heap_floor_kib(mods: list[str], cwd: Path, path: list[str], rom: Path | None = None) -> int:
     """Smallest heap, to 1 KiB, that imports everything (compiling needs more)."""
     lo, hi = 8, 1024  # lo fails, hi works
-    assert import_all(mods, cwd, path, f"{hi}k") is not None
+    assert import_all(mods, cwd, path, f"{hi}k", rom) is not None
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if import_all(mods, cwd, path, f"{mid}k") is None:
+        if import_all(mods, cwd, path, f"{mid}k", rom) is None:
             lo = mid
         else:
             hi = mid
@@ -236,15 +303,18 @@ def heap_floor_kib(mods: list[str], cwd: Path, path: list[str]) -> int:
 def test_unix_sim_bundle_loads_on_the_unix_port(tmp_path: Path) -> None:
     ecc_x64 = make_ecc("x64")
     report = build_bundle("unix_sim", tmp_path / "unix_sim", ecc_mpy=ecc_x64)
-    fs = report.fs_dir
-    assert "lib/nodefw/simctl.mpy" in tree(fs) and "startup.py" not in tree(fs)
+    fs = report.rom_dir
+    assert "lib/nodefw/simctl.mpy" in tree(fs)
+    assert "startup.py" not in tree(fs) | tree(report.fs_dir)
     # Board modules at "/", the package under lib/; ".frozen" holds the port's asyncio.
     mods = sorted(p.stem for p in fs.glob("*.mpy")) + sorted(
         ".".join(p.relative_to(fs / "lib").with_suffix("").parts).removesuffix(".__init__")
         for p in (fs / "lib" / "nodefw").rglob("*.mpy")
     )
     bundle_path = ["", ".frozen", "lib"]
-    compiled = {f.path for f in report.files if f.path.endswith(".mpy")} - {"lib/ecc.mpy"}
+    compiled = {f.path.removeprefix("rom/") for f in report.files if f.path.endswith(".mpy")} - {
+        "lib/ecc.mpy"
+    }
 
     # Each module, with what it imports, loads from its .mpy in the device's heap model.
     for mod in mods:
@@ -264,13 +334,24 @@ def test_unix_sim_bundle_loads_on_the_unix_port(tmp_path: Path) -> None:
     empty.mkdir()
     src = import_all(mods, empty, src_path, ROOMY_HEAP)
     assert src is not None and src["files"]["nodefw.wire"].endswith("/nodefw/wire.py")
+    # And from the ROMFS image, as the simulated board runs them: in place.
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    romfs = import_all(mods, flash, [], ROOMY_HEAP, report.rom_image_path)
+    assert romfs is not None and romfs["files"]["nodefw.wire"] == "/rom/lib/nodefw/wire.mpy"
+    assert set(romfs["files"].values()) == {f"/rom/{p}" for p in compiled}
     floor_mpy = heap_floor_kib(mods, fs, bundle_path)
     floor_src = heap_floor_kib(mods, empty, src_path)
+    floor_rom = heap_floor_kib(mods, flash, [], report.rom_image_path)
     print(
         f"\nunix_sim bundle: {len(mods)} modules, {report.total_size} bytes on flash\n"
         f"  live heap after importing them all (gc.mem_alloc after gc.collect, "
-        f"{got['base']} before): .mpy {got['alloc']} bytes, .py {src['alloc']} bytes\n"
-        f"  smallest heap that imports them all: .mpy {floor_mpy} KiB, .py {floor_src} KiB "
-        f"(-X heapsize={DEFAULT_HEAPSIZE} models the ESP8266)"
+        f"{got['base']} before): .mpy {got['alloc']} bytes, .py {src['alloc']} bytes, "
+        f"ROMFS {romfs['alloc']} bytes\n"
+        f"  smallest heap that imports them all: .mpy {floor_mpy} KiB, .py {floor_src} KiB, "
+        f"ROMFS {floor_rom} KiB (-X heapsize={DEFAULT_HEAPSIZE} models the ESP8266)"
     )
     assert floor_mpy < floor_src  # no compiler at import: its parse tree is the difference
+    # Bytecode in place: the image's modules keep less heap than the same .mpy files.
+    assert romfs["alloc"] - romfs["base"] < got["alloc"] - got["base"]
+    assert floor_rom < floor_mpy

@@ -4,8 +4,9 @@ import gc
 
 esp.osdebug(None)  # vendor SDK debug output would land on the HC-05 UART
 # Native code (the ecc module, ~15 KB) goes to flash: only ~500 bytes of IRAM
-# are free. 32 KiB between the end of MicroPython's image and the filesystem
-# at 1 MiB; the region is rewritten at every load.
+# are free. The FLASH_2M_ROMFS firmware's ROMFS partition is 0xB0000-0x100000;
+# the bundle's image stops short of its last 32 KiB, which hold the native
+# code and are rewritten at every load.
 esp.set_native_code_location(0xF8000, 0x8000)
 gc.collect()
 # Load ecc now, while the heap still has one block as big as its code.

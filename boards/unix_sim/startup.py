@@ -1,20 +1,38 @@
 # The unix_sim board's reset path: what the ESP8266's C startup does before and
 # around boot.py and main.py. The simulator runs `micropython -i startup.py`, so
-# the REPL follows, as on a board. The device filesystem (the simulated flash)
-# is mounted at "/", the compiled firmware read-only at "/.rom" like frozen
-# code (a dot name, which no import can pick up by accident).
+# the REPL follows, as on a board. The firmware is a ROMFS image mounted at
+# /rom, as MicroPython's ESP8266 FLASH_2M_ROMFS firmware mounts its partition,
+# and the device filesystem (the simulated flash) is mounted at "/".
 import os
 import sys
 import vfs
 
 
-def _mount():
-    getenv = os.getenv
-    vfs.mount(vfs.VfsPosix(getenv("HOMECA_SIM_FLASH")), "/")
-    # The firmware compiled for this board (homeca.sim.rom), read-only like
-    # frozen code: board modules at its top, the device package in lib/.
-    vfs.mount(vfs.VfsPosix(getenv("HOMECA_SIM_ROM")), "/.rom", readonly=True)
-    sys.path[:] = ["", ".frozen", "/.rom", "/.rom/lib", "/lib"]
+def _map_rom(image):
+    # The image goes into the simflash module's window, which lies outside the
+    # GC heap like memory-mapped flash: bytecode imported from it runs in place.
+    import uctypes
+
+    mod = os.getenv("HOMECA_SIM_SIMFLASH")
+    sys.path[:] = [mod[: mod.rfind("/")]]
+    import simflash
+
+    addr, size = simflash.window()
+    del sys.modules["simflash"]
+    n = os.stat(image)[6]
+    if n > size:
+        raise OSError("ROMFS image of %d bytes over the %d-byte partition" % (n, size))
+    rom = uctypes.bytearray_at(addr, n)
+    with open(image, "rb") as f:
+        f.readinto(rom)
+    return rom
+
+
+def _mount(rom):
+    # The host's filesystem is out of reach once "/" is mounted: map first.
+    vfs.mount(vfs.VfsPosix(os.getenv("HOMECA_SIM_FLASH")), "/")
+    vfs.mount(vfs.VfsRom(rom), "/rom")
+    sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
     os.chdir("/")
 
 
@@ -27,8 +45,8 @@ def _run(name):
     exec(src, globals())
 
 
-_mount()
-del _mount
+_mount(_map_rom(os.getenv("HOMECA_SIM_ROM")))
+del _mount, _map_rom
 _run("boot.py")
 # After a soft reset from the raw REPL a board runs boot.py only.
 if os.getenv("HOMECA_SIM_MODE") != "raw":

@@ -1,23 +1,30 @@
-"""Board bundles: the firmware as it would be deployed to a board's filesystem.
+"""Board bundles: the firmware as it would be deployed to a board.
 
-A bundle directory holds `fs/`, a tree that mirrors the device's filesystem
-(copy its contents to the device's `/`), and `manifest.json` beside it (path,
-size and sha256 of every file, and the total). The manifest stays out of `fs/`
-so the tree is exactly what lands on the device.
+A bundle directory holds
 
-Device layout, for MicroPython's default sys.path ['', '.frozen', '/lib']:
+    fs/            the files for the device's writable filesystem (copy to "/")
+    rom/           the tree of its ROMFS partition, mounted at /rom
+    rom.img        that tree as a ROMFS image (`mpremote romfs deploy rom.img`)
+    manifest.json  path, size and sha256 of every file, the image, the totals
 
-    boot.py, main.py      as source: MicroPython runs them by file name
-    board.mpy             the board's modules, compiled (imported as `board`)
-    lib/nodefw/**.mpy     the device package, compiled, package layout kept
-    lib/ecc.mpy           the native ecc module (nodefw.ecc does `import ecc`)
-    config.json           only when settings are given
+The manifest stays out of both trees so they are exactly what lands on the
+device. Device layout; a board with ROMFS puts /rom and /rom/lib on sys.path
+(['', '.frozen', '/rom', '/rom/lib', '/lib']):
+
+    boot.py, main.py          as source: MicroPython runs them by file name
+    config.json               only when settings are given
+    rom/board.mpy             the board's modules, compiled (imported as `board`)
+    rom/lib/nodefw/**.mpy     the device package, compiled, package layout kept
+    rom/lib/ecc.mpy           the native ecc module (nodefw.ecc does `import ecc`)
+
+Why ROMFS: bytecode imported from a memory-mapped ROMFS runs in place, as
+frozen code does, while an .mpy on the writable filesystem is copied into the
+heap (10 KB of the firmware's 50 KB live heap on the unix port). The ESP8266 builds
+it with the FLASH_2M_ROMFS variant of MicroPython's ESP8266_GENERIC board.
 
 Modules are compiled with mpy-cross as the ESP8266 port compiles its frozen
 code (`-march=xtensa`); the default emitter is bytecode, so the .mpy files
-carry no native code and their header names no architecture. The compiled
-form saves the device the compile step, whose parse tree is the heap peak of
-importing from source; the heap a module keeps after import is the same.
+carry no native code and their header names no architecture.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mpremote.romfs import VfsRomWriter
 from rich.console import Console
 from rich.table import Table
 
@@ -41,6 +49,8 @@ PACKAGE = "nodefw"
 SOURCE_FILES = ("boot.py", "main.py")  # run by name at reset: never compiled
 MANIFEST = "manifest.json"
 FS_DIR = "fs"
+ROM_DIR = "rom"  # also the device's mount point, /rom
+ROM_IMAGE = "rom.img"
 CONFIG = "config.json"  # nodefw.config.PATH, relative to the device's "/"
 _NAME_MAX = 24  # nodefw.config: a longer or non-ASCII name is ignored by the device
 
@@ -67,11 +77,14 @@ class BoardSpec:
     arch: str  # mpy-cross -march, and the build/ecc/<arch> the native module comes from
     skip_firmware: tuple[str, ...] = ()  # nodefw modules (package-relative) not deployed
     skip_board: tuple[str, ...] = ()  # board files that are not device files
+    rom_capacity: int = 320 * 1024  # bytes of ROMFS partition the image may use
 
 
 BOARDS: dict[str, BoardSpec] = {
     # simctl: the simulator's wire messages, imported only by boards/unix_sim.
-    "nodemcu_v3": BoardSpec("xtensa", skip_firmware=("simctl.py",)),
+    # FLASH_2M_ROMFS: the partition is 320 KiB at flash 0xB0000; its last
+    # 32 KiB (0xF8000) hold the native code boot.py places there.
+    "nodemcu_v3": BoardSpec("xtensa", skip_firmware=("simctl.py",), rom_capacity=288 * 1024),
     # startup.py is the unix port's stand-in for the C startup: the simulator
     # runs it as the interpreter's script, it is not on the device filesystem.
     "unix_sim": BoardSpec("x64", skip_board=("startup.py",)),
@@ -80,7 +93,7 @@ BOARDS: dict[str, BoardSpec] = {
 
 @dataclass(frozen=True)
 class BundleFile:
-    path: str  # device path, relative to "/"
+    path: str  # device path, relative to "/": rom/... is in the ROMFS image
     size: int
     sha256: str
     source: str | None = None  # repository path it was made from (None: generated)
@@ -93,12 +106,26 @@ class BundleReport:
     arch: str
     out: Path
     mpy_cross: str  # `mpy-cross --version`
+    rom_capacity: int
     files: list[BundleFile] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)  # repository paths left out
+    rom_image: BundleFile | None = None
 
     @property
     def fs_dir(self) -> Path:
         return self.out / FS_DIR
+
+    @property
+    def rom_dir(self) -> Path:
+        return self.out / ROM_DIR
+
+    @property
+    def rom_image_path(self) -> Path:
+        return self.out / ROM_IMAGE
+
+    def local_path(self, f: BundleFile) -> Path:
+        """Where a device file is in the bundle."""
+        return self.out / f.path if is_rom_path(f.path) else self.fs_dir / f.path
 
     @property
     def manifest_path(self) -> Path:
@@ -122,6 +149,10 @@ def read_mpy_header(data: bytes) -> MpyHeader:
     if len(data) < 4 or data[:1] != b"M":
         raise HomecaError("not an .mpy file (no 'M' header)")
     return MpyHeader(data[1], data[2] >> 2, data[2] & 3, data[3])
+
+
+def is_rom_path(device_path: str) -> bool:
+    return device_path.startswith(ROM_DIR + "/")
 
 
 def mpy_cross_command() -> str:
@@ -194,9 +225,10 @@ def build_bundle(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.building"
     shutil.rmtree(tmp, ignore_errors=True)
-    report = BundleReport(board, spec.arch, out, mpy_cross_version())
+    report = BundleReport(board, spec.arch, out, mpy_cross_version(), spec.rom_capacity)
     try:
-        _populate(tmp / FS_DIR, board, spec, ecc_mpy, config, report)
+        _populate(tmp, board, spec, ecc_mpy, config, report)
+        report.rom_image = _write_rom_image(tmp, spec.rom_capacity)
         _write_manifest(tmp / MANIFEST, report)
         if out.exists():
             shutil.rmtree(out)
@@ -208,13 +240,15 @@ def build_bundle(
 
 
 def _populate(
-    fs: Path,
+    out: Path,
     board: str,
     spec: BoardSpec,
     ecc_mpy: Path | None,
     config: str | None,
     report: BundleReport,
 ) -> None:
+    fs = out / FS_DIR
+    rom = f"{ROM_DIR}/"
     board_dir = BOARDS_DIR / board
     sources: list[tuple[Path, str]] = []  # (source, device path of the .mpy)
     for src in sorted(board_dir.glob("*.py")):
@@ -224,7 +258,7 @@ def _populate(
             _copy(src, fs / src.name)
             report.files.append(_entry(fs, src.name, src))
         else:
-            sources.append((src, src.with_suffix(".mpy").name))
+            sources.append((src, rom + src.with_suffix(".mpy").name))
     for name in SOURCE_FILES:
         if not (fs / name).is_file():
             raise HomecaError(f"board {board!r} has no {name}")
@@ -235,21 +269,46 @@ def _populate(
         if rel in spec.skip_firmware:
             report.excluded.append(_rel(src))
         else:
-            sources.append((src, f"lib/{PACKAGE}/{Path(rel).with_suffix('.mpy').as_posix()}"))
+            mpy = Path(rel).with_suffix(".mpy").as_posix()
+            sources.append((src, f"{rom}lib/{PACKAGE}/{mpy}"))
 
     for src, dev_path in sources:
         # Tracebacks name the module as frozen code does: nodefw/wire.py, board.py.
-        source_name = dev_path.removeprefix("lib/").removesuffix(".mpy") + ".py"
-        compile_module(src, fs / dev_path, arch=spec.arch, source_name=source_name)
-        report.files.append(_entry(fs, dev_path, src))
+        source_name = dev_path.removeprefix(rom).removeprefix("lib/").removesuffix(".mpy") + ".py"
+        compile_module(src, out / dev_path, arch=spec.arch, source_name=source_name)
+        report.files.append(_entry(out, dev_path, src))
 
     if ecc_mpy is not None:
-        _copy(ecc_mpy, fs / "lib" / "ecc.mpy")
-        report.files.append(_entry(fs, "lib/ecc.mpy", ecc_mpy))
+        _copy(ecc_mpy, out / ROM_DIR / "lib" / "ecc.mpy")
+        report.files.append(_entry(out, f"{rom}lib/ecc.mpy", ecc_mpy))
     if config is not None:
         (fs / CONFIG).write_text(config)
         report.files.append(_entry(fs, CONFIG, None))
     report.files.sort(key=lambda f: (f.path.count("/"), f.path))
+
+
+def _write_rom_image(out: Path, capacity: int) -> BundleFile:
+    """rom/ as a ROMFS image, with mpremote's writer (the format its `romfs
+    deploy` writes to a board and MicroPython's VfsRom reads)."""
+    writer = VfsRomWriter()
+
+    def add(d: Path) -> None:
+        for p in sorted(d.iterdir()):
+            if p.is_dir():
+                writer.opendir(p.name)
+                add(p)
+                writer.closedir()
+            else:
+                writer.mkfile(p.name, p.read_bytes())
+
+    add(out / ROM_DIR)
+    image = writer.finalise()
+    if len(image) > capacity:
+        raise HomecaError(
+            f"ROMFS image is {len(image)} bytes, over the board's {capacity}-byte partition"
+        )
+    (out / ROM_IMAGE).write_bytes(image)
+    return _entry(out, ROM_IMAGE, None)
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -257,8 +316,8 @@ def _copy(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
-def _entry(fs: Path, dev_path: str, src: Path | None) -> BundleFile:
-    data = (fs / dev_path).read_bytes()
+def _entry(base: Path, dev_path: str, src: Path | None) -> BundleFile:
+    data = (base / dev_path).read_bytes()
     return BundleFile(
         dev_path,
         len(data),
@@ -325,6 +384,14 @@ def _write_manifest(path: Path, report: BundleReport) -> None:
             for f in report.files
         ],
         "total_size": report.total_size,
+        "rom_image": None
+        if report.rom_image is None
+        else {
+            "path": report.rom_image.path,
+            "size": report.rom_image.size,
+            "sha256": report.rom_image.sha256,
+            "capacity": report.rom_capacity,
+        },
         "excluded": report.excluded,
     }
     path.write_text(json.dumps(data, indent=1) + "\n")
@@ -332,7 +399,7 @@ def _write_manifest(path: Path, report: BundleReport) -> None:
 
 def print_report(report: BundleReport, console: Console) -> None:
     """The files with their sizes (and their sources'), then the total."""
-    t = Table(title=f"{report.board} bundle ({report.arch}): {report.fs_dir}")
+    t = Table(title=f"{report.board} bundle ({report.arch}): {report.out}")
     t.add_column("device file")
     t.add_column("bytes", justify="right")
     t.add_column("from")
@@ -348,3 +415,7 @@ def print_report(report: BundleReport, console: Console) -> None:
         console.print("left out: " + ", ".join(report.excluded))
     console.print(f"total {report.total_size} bytes ({report.total_size / 1024:.1f} KiB); "
                   f"manifest {report.manifest_path}")  # fmt: skip
+    if report.rom_image is not None:
+        size, cap = report.rom_image.size, report.rom_capacity
+        console.print(f"ROMFS image {report.rom_image_path}: {size} bytes, "
+                      f"{100 * size / cap:.0f}% of the board's {cap // 1024} KiB")  # fmt: skip

@@ -28,7 +28,7 @@ from homeca.errors import HomecaError
 from homeca.sim.hc05 import Hc05Model
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
-from homeca.sim.rom import ensure_rom
+from homeca.sim.rom import ensure_rom, ensure_simflash
 from nodefw import simctl, wire
 
 ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
@@ -148,6 +148,7 @@ class SimDevice:
             raise SimError("device already started")
         self._deploy_if_blank()
         self._rom = ensure_rom()
+        self._simflash = ensure_simflash()
         self._run_dir = Path(tempfile.mkdtemp(prefix="hcsim-"))
         self.console = PtyPort()
         self.hc05 = PtyPort()
@@ -192,6 +193,7 @@ class SimDevice:
             "HOME": str(self._run_dir),
             "HOMECA_SIM_FLASH": str(self.flash_dir.resolve()),
             "HOMECA_SIM_ROM": str(self._rom),
+            "HOMECA_SIM_SIMFLASH": str(self._simflash),
             "HOMECA_SIM_MODE": mode,
             "HOMECA_SIM_CTL": str(self._run_dir / "ctl.sock"),
             "HOMECA_SIM_HC05": str(self._run_dir / "hc05.sock"),
