@@ -225,6 +225,10 @@ def test_refuses_what_it_must_not_build_or_replace(tmp_path: Path) -> None:
         build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=tmp_path / "ecc.mpy")
     with pytest.raises(HomecaError, match="printable ASCII"):
         build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=None, settings={"name": "x" * 25})
+    for period in (1, 3601, 2.5, True, "10"):
+        with pytest.raises(HomecaError, match="dht_period_s"):
+            settings = {"dht_period_s": period}
+            build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=None, settings=settings)
     assert not (tmp_path / "b").exists()
 
 

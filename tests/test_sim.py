@@ -13,7 +13,7 @@ from PIL import Image
 from homeca.console import ConsoleError
 from homeca.link import Link
 from homeca.sim.device import SimDevice, SimError, dht22_answer
-from homeca.sim.report import parse_size
+from homeca.sim.report import parse_size, wait_sensor
 from homeca.testing.dut import Dut
 
 pytestmark = pytest.mark.sim
@@ -67,7 +67,8 @@ def test_hc05_state_pin_follows_the_phone(dut: Dut) -> None:
 
 
 def test_oled_shows_what_the_firmware_drew(dut: Dut, tmp_path: Path) -> None:
-    st = dut.status()
+    st = wait_sensor(dut.link)  # the screen shows the reading from then on
+    reading = (st["dht"], st["temp"], st["hum"])
     sim = dut.sim
     # Draw the same screen on a plain frame buffer on the device, no I2C involved.
     code = (
@@ -76,7 +77,8 @@ def test_oled_shows_what_the_firmware_drew(dut: Dut, tmp_path: Path) -> None:
         "  def __init__(self):\n    self.buffer = bytearray(1024)\n"
         "    super().__init__(self.buffer, 128, 64, framebuf.MONO_VLSB)\n"
         "  def show(self): pass\n"
-        f"d = Plain(); Screen(d).status({st['name']!r}, {sim.serial!r}, {st['state']})\n"
+        f"d = Plain(); Screen(d).status({st['name']!r}, {sim.serial!r}, {st['state']}, "
+        f"reading={reading!r})\n"
         "print(binascii.hexlify(d.buffer).decode())"
     )
     expected = bytes.fromhex(dut.exec(code).strip())
@@ -137,7 +139,8 @@ def test_bad_device_names_and_boards_are_refused(tmp_path: Path) -> None:
 
 
 def test_heap_peak_is_under_the_limit(dut: Dut) -> None:
-    time.sleep(1.1)  # one housekeeping round after boot
+    wait_sensor(dut.link)  # every task has run: the sensor sampled, the OLED drawn
+    time.sleep(1.1)  # one housekeeping round after that
     st = dut.status()
     assert 0 < st["heap_peak"] < parse_size(dut.sim.heapsize)
     assert st["heap_free"] > 4096

@@ -213,6 +213,12 @@ def status_values():
         "heap_free": 21000,
         "heap_peak": 17000,
         "link_bad": 2,
+        "dht": 1,
+        "temp": -75,
+        "hum": 999,
+        "dht_age": 12,
+        "restarts": 3,
+        "last_fail": "display: OSError(19,)",
     }
 
 

@@ -40,9 +40,10 @@ class SimI2C:
         return self.writevto(addr, (buf,), stop)
 
     def writevto(self, addr, vector, stop=True):
-        if addr != OLED_ADDR:
-            raise OSError(_ENODEV)
         bus = simbus()
+        bus.poll()
+        if addr != OLED_ADDR or bus.i2c_nack:
+            raise OSError(_ENODEV)  # what machine.I2C raises when nobody ACKs
         first = True
         n = 0
         for buf in vector:

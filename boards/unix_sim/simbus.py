@@ -18,6 +18,7 @@ class SimBus:
         self._dec = wire.Decoder(64)
         self.dht = None  # (status, raw 5 bytes) or None before the simulator says
         self.button = False
+        self.i2c_nack = False  # the OLED does not acknowledge: unplugged
         self.link = None  # None until the simulator's first state arrives
         # On connect the simulator sends the wires' state, LINK last: wait for
         # it (bounded), or a button held at power-on would be missed.
@@ -59,6 +60,8 @@ class SimBus:
             self.button = f["pressed"]
         elif mtype == simctl.LINK:
             self.link = f["up"]
+        elif mtype == simctl.I2C_NACK:
+            self.i2c_nack = f["on"]
 
     def send(self, mtype, values):
         data = wire.frame(wire.encode(mtype, 0, simctl.SCHEMAS[mtype], values))

@@ -1,5 +1,6 @@
-# The firmware's main loop: asyncio tasks for the HC-05 link, the display and
-# housekeeping, each restarted if it fails so the device keeps answering.
+# The firmware's main loop: asyncio tasks for the HC-05 link, the DHT22, the
+# display and housekeeping, each restarted if it fails so the device keeps
+# answering.
 import asyncio
 import gc
 import micropython
@@ -10,22 +11,34 @@ from binascii import hexlify
 import board
 from nodefw import VERSION, config, rng, wire
 from nodefw import messages as m
+from nodefw.drivers import dht22
 
-_RESTART_DELAY_MS = micropython.const(1000)
+# A failed task waits before its restart, doubling up to the maximum, so a
+# part that is gone for good (an unplugged OLED) costs little. A task that
+# then runs for _STABLE_MS starts again from the minimum.
+_RESTART_MIN_MS = micropython.const(1000)
+_RESTART_MAX_MS = micropython.const(60000)
+_STABLE_MS = micropython.const(60000)
+_FAIL_TEXT = micropython.const(48)  # STATUS last_fail
+_NO_AGE = micropython.const(0xFFFFFFFF)  # STATUS dht_age before any good reading
 
 
 class Device:
     """What the device knows about itself, and its answers to requests."""
 
-    def __init__(self):
+    def __init__(self, cfg):
         self.mac = board.mac()
         self.serial = hexlify(self.mac).decode().upper()
-        self.name = config.device_name(config.load(), self.serial)
+        self.name = config.device_name(cfg, self.serial)
+        self.dht_period_ms = config.dht_period_s(cfg) * 1000
         self.state = m.ST_BLANK  # provisioning (a later layer) moves it on
         self.warning = None  # short text for the OLED, e.g. an RNG failure
         self.changed = asyncio.Event()
         self.heap_peak = 0
-        self.link_bad = 0
+        self.link = None  # the Hc05Link while the link task runs
+        self.reading = None  # the DHT22 driver's Reading once the sensor task runs
+        self.restarts = 0  # task failures since boot
+        self.last_fail = ""  # "task: error" of the latest
         self._uptime_ms = 0
         self._ticks = time.ticks_ms()
         self._handlers = {m.STATUS_REQ: self._status}
@@ -40,6 +53,16 @@ class Device:
         used = gc.mem_alloc()
         if used > self.heap_peak:
             self.heap_peak = used
+
+    def task_failed(self, name, error):
+        self.restarts += 1
+        self.last_fail = (name + ": " + error)[:_FAIL_TEXT]
+        print("task", name, "failed (restart", self.restarts, "since boot):", error)
+
+    def shown_reading(self):
+        """(status, tenths degC, tenths %RH) for the screen, or None."""
+        r = self.reading
+        return None if r is None else (r.status, r.temp_med, r.hum_med)
 
     def handle(self, body):
         """Reply body for a request body, or None when there is nothing to say."""
@@ -64,6 +87,12 @@ class Device:
 
     def _status(self, rid, fields):
         self.tick()
+        r = self.reading
+        if r is None:
+            dht, temp, hum, age = dht22.NONE, dht22.NO_VALUE, dht22.NO_VALUE, _NO_AGE
+        else:
+            dht, temp, hum = r.status, r.temp_med, r.hum_med
+            age = time.ticks_diff(time.ticks_ms(), r.ticks) // 1000 if r.seq else _NO_AGE
         return m.encode(
             m.STATUS,
             rid,
@@ -76,7 +105,13 @@ class Device:
                 "uptime": self._uptime_ms // 1000,
                 "heap_free": gc.mem_free(),
                 "heap_peak": self.heap_peak,
-                "link_bad": self.link_bad,
+                "link_bad": 0 if self.link is None else self.link.bad,
+                "dht": dht,
+                "temp": temp,
+                "hum": hum,
+                "dht_age": age,
+                "restarts": self.restarts,
+                "last_fail": self.last_fail,
             },
         )
 
@@ -85,39 +120,44 @@ def _error(rid, code, detail):
     return m.encode(m.ERROR, rid, {"code": code, "detail": detail[:64]})
 
 
-async def serve_link(dev, stream):
-    """Answer framed requests on a byte stream (the HC-05 link)."""
-    reader = asyncio.StreamReader(stream)
-    writer = asyncio.StreamWriter(stream, {})
-    dec = wire.Decoder()
+async def serve_link(dev):
+    """Answer requests on the HC-05 link."""
+    from nodefw.drivers.hc05_link import Hc05Link
+
+    link = Hc05Link(board.hc05(), board.hc05_linked)
+    dev.link = link
+    watch = asyncio.create_task(link.watch())
+    try:
+        await link.serve(dev.handle)
+    finally:
+        watch.cancel()
+
+
+async def sense(dev):
+    """Sample the DHT22 on its schedule; faults are values, never raised."""
+    drv = dht22.Dht22(board.dht22(), period_ms=dev.dht_period_ms)
+    dev.reading = drv.reading
+    shown = dev.shown_reading()
     while True:
-        data = await reader.read(64)
-        if not data:
-            raise OSError("link closed")
-        dec.feed(data)
-        while True:
-            try:
-                body = dec.next()
-            except wire.WireError:
-                dev.link_bad = dec.bad
-                continue
-            if body is None:
-                break
-            reply = dev.handle(body)
-            if reply is not None:
-                writer.write(wire.frame(reply))
-                await writer.drain()
+        drv.sample()
+        now = dev.shown_reading()
+        if now != shown:
+            shown = now
+            dev.changed.set()
+        await asyncio.sleep_ms(drv.wait_ms())
 
 
-async def show_identity(dev):
+async def display(dev):
     from nodefw.drivers.ssd1306 import SSD1306
     from nodefw.screen import Screen
 
     screen = Screen(SSD1306(board.i2c()))
     while True:
-        screen.status(dev.name, dev.serial, dev.state, warning=dev.warning)
-        await dev.changed.wait()
         dev.changed.clear()
+        screen.status(
+            dev.name, dev.serial, dev.state, reading=dev.shown_reading(), warning=dev.warning
+        )
+        await dev.changed.wait()
 
 
 async def housekeeping(dev):
@@ -127,23 +167,35 @@ async def housekeeping(dev):
         await asyncio.sleep_ms(1000)
 
 
-async def supervise(name, factory):
-    """Run a task forever: log and restart it whenever it fails."""
+async def supervise(dev, name, task):
+    """Run task(dev) forever: log each failure and restart it, backing off."""
+    delay = _RESTART_MIN_MS
     while True:
+        started = time.ticks_ms()
         try:
-            await factory()
+            await task(dev)
+            error = "returned"  # a task never ends by itself
         except Exception as e:
-            print("task", name, "failed:", repr(e))
-        await asyncio.sleep_ms(_RESTART_DELAY_MS)
+            sys.print_exception(e)
+            error = repr(e)
+        dev.task_failed(name, error)
+        if time.ticks_diff(time.ticks_ms(), started) >= _STABLE_MS:
+            delay = _RESTART_MIN_MS
+        await asyncio.sleep_ms(delay)
+        delay = min(2 * delay, _RESTART_MAX_MS)
 
 
 async def main(dev):
     dev.sample_heap()
-    tasks = (
-        asyncio.create_task(supervise("link", lambda: serve_link(dev, board.hc05()))),
-        asyncio.create_task(supervise("display", lambda: show_identity(dev))),
-        asyncio.create_task(supervise("housekeeping", lambda: housekeeping(dev))),
-    )
+    tasks = [
+        asyncio.create_task(supervise(dev, name, task))
+        for name, task in (
+            ("link", serve_link),
+            ("sensor", sense),
+            ("display", display),
+            ("housekeeping", housekeeping),
+        )
+    ]
     await asyncio.sleep_ms(0)  # every task reaches its first wait: the link is open
     board.ready()
     await asyncio.gather(*tasks)
@@ -165,7 +217,7 @@ def run():
     if board.repl_requested():
         print("FLASH held at boot: firmware not started, REPL kept")
         return
-    dev = Device()
+    dev = Device(config.load())
     print("HomeCA node fw", VERSION, "board", board.NAME, "serial", dev.serial)
     check_rng(dev)
     asyncio.run(main(dev))

@@ -31,3 +31,16 @@ def device_name(cfg, serial):
         else:
             return name
     return "node-" + serial[-6:].lower()
+
+
+DHT_PERIOD_S = 10  # default DHT22 sampling period
+_DHT_PERIOD_RANGE = (2, 3600)  # the sensor allows one measurement per 2 s
+
+
+def dht_period_s(cfg):
+    """Seconds between DHT22 samples: the setting when it is an int in range."""
+    v = cfg.get("dht_period_s")
+    lo, hi = _DHT_PERIOD_RANGE
+    if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
+        return v
+    return DHT_PERIOD_S

@@ -2,7 +2,7 @@
 # Type ranges: 0x00-0x0F link and device basics, 0x10-0x3F HomeCA,
 # 0x40-0x6F P3, 0xF0-0xFF simulator control (never on a real link).
 from nodefw import wire
-from nodefw.wire import BYTES, STR, U8, U16, U32, WireError
+from nodefw.wire import BYTES, I16, STR, U8, U16, U32, WireError
 
 try:
     from micropython import const
@@ -46,6 +46,13 @@ SCHEMAS = {
         ("heap_free", U32, 0),
         ("heap_peak", U32, 0),  # most heap ever live after a collection
         ("link_bad", U32, 0),  # corrupt frames seen on the link this boot
+        ("dht", U8, 0),  # DHT22 latest measurement: 0 ok, 1 timeout, 2 checksum,
+        # 3 out of range, 4 other error, 5 none yet (drivers/dht22.py)
+        ("temp", I16, 0),  # 0.1 degC, median of the last good values; -32768: none
+        ("hum", I16, 0),  # 0.1 %RH, likewise
+        ("dht_age", U32, 0),  # seconds since the last good value; 0xFFFFFFFF: none
+        ("restarts", U32, 0),  # main-loop task failures this boot (each restarted)
+        ("last_fail", STR, 48),  # "task: error" of the latest failure, or ""
     ),
 }
 

@@ -17,6 +17,7 @@ BUTTON = const(0xF2)  # sim -> device: FLASH button state
 LINK = const(0xF3)  # sim -> device: HC-05 STATE pin (a phone is connected)
 READY = const(0xF4)  # device -> sim: the firmware's main loop is running
 HC05_KEY = const(0xF5)  # device -> sim: HC-05 KEY/EN pin: AT command mode
+I2C_NACK = const(0xF6)  # sim -> device: no I2C device acknowledges (OLED unplugged)
 
 DHT_OK = const(0)
 DHT_TIMEOUT = const(1)  # the sensor does not answer (unplugged, dead)
@@ -30,4 +31,5 @@ SCHEMAS = {
     LINK: (("up", BOOL, 0),),
     READY: (),
     HC05_KEY: (("on", BOOL, 0),),
+    I2C_NACK: (("on", BOOL, 0),),
 }

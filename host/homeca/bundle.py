@@ -53,6 +53,7 @@ ROM_DIR = "rom"  # also the device's mount point, /rom
 ROM_IMAGE = "rom.img"
 CONFIG = "config.json"  # nodefw.config.PATH, relative to the device's "/"
 _NAME_MAX = 24  # nodefw.config: a longer or non-ASCII name is ignored by the device
+_DHT_PERIOD_RANGE = (2, 3600)  # nodefw.config: the device ignores other values
 
 # Native architecture numbers in an .mpy header (py/persistentcode.h); the
 # header's third byte is arch << 2 | sub-version, and 0 for bytecode only.
@@ -368,6 +369,12 @@ def _config_text(settings: dict) -> str:
         isinstance(name, str) and 0 < len(name) <= _NAME_MAX and all(" " <= c <= "~" for c in name)
     ):
         raise HomecaError(f"device name {name!r}: 1-{_NAME_MAX} printable ASCII characters")
+    period = settings.get("dht_period_s")
+    lo, hi = _DHT_PERIOD_RANGE
+    if period is not None and not (
+        isinstance(period, int) and not isinstance(period, bool) and lo <= period <= hi
+    ):
+        raise HomecaError(f"dht_period_s {period!r}: whole seconds, {lo}-{hi}")
     try:
         return json.dumps(settings, sort_keys=True, separators=(",", ":"))
     except (TypeError, ValueError) as e:

@@ -92,6 +92,8 @@ def _print_report(r: Report) -> None:
     t.add_row("heap peak", f"{r.heap_peak} bytes live after collection "
               f"({100 * r.heap_peak / r.heap_limit:.0f}% of the limit)")  # fmt: skip
     t.add_row("heap free now", f"{r.heap_free} bytes")
+    t.add_row("DHT22", r.sensor)
+    t.add_row("task restarts", str(r.restarts))
     if r.oled_png:
         t.add_row("oled", str(r.oled_png))
     out.print(t)

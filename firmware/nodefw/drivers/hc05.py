@@ -1,6 +1,6 @@
 # The HC-05's AT command mode, for the bench: set the module's name, PIN and
 # data baud rate once per board and read them back. Data mode (the frames of
-# the wire format) needs nothing from this module: the link is a byte stream.
+# the wire format) is drivers/hc05_link.py; the firmware never loads this one.
 import time
 from micropython import const
 

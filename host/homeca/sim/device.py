@@ -75,8 +75,10 @@ class SimDevice:
         heapsize: str = DEFAULT_HEAPSIZE,
         board: str = "unix_sim",
         rng_fault: str | None = None,
+        settings: dict | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
+        self.settings = dict(settings or {})  # config.json beside the name, at deployment
         self.flash_dir = self.state_dir / "flash"
         self.heapsize = heapsize
         if rng_fault not in (None, "stuck", "biased"):
@@ -97,6 +99,7 @@ class SimDevice:
         self._dht: tuple[int, bytes] = (simctl.DHT_OK, dht22_answer(21.0, 45.0))
         self._button = False
         self._button_release_at: float | None = None
+        self._i2c_nack = False
         self._proc: subprocess.Popen | None = None
         self._child: PtyPort | None = None
         self._powered = False
@@ -138,7 +141,8 @@ class SimDevice:
             return
         for f in ("boot.py", "main.py"):
             shutil.copyfile(self.board_dir / f, self.flash_dir / f)
-        (self.flash_dir / "config.json").write_text(json.dumps({"name": self.name}))
+        cfg = {**self.settings, "name": self.name}
+        (self.flash_dir / "config.json").write_text(json.dumps(cfg))
         marker.touch()
 
     # -- lifecycle ---------------------------------------------------------
@@ -288,6 +292,11 @@ class SimDevice:
         self._dht = (status, raw)
         self._ctl_send(simctl.DHT, {"status": status, "raw": raw})
 
+    def set_i2c_nack(self, on: bool) -> None:
+        """The OLED stops (or resumes) acknowledging on the I2C bus: unplugged."""
+        self._i2c_nack = on
+        self._ctl_send(simctl.I2C_NACK, {"on": on})
+
     def press_button(self, seconds: float = 0.1) -> None:
         self.hold_button()
         self._button_release_at = time.monotonic() + seconds
@@ -368,6 +377,7 @@ class SimDevice:
             elif data and self._link_up:
                 self.hc05.write(data)  # no phone connected: the HC-05 drops it
         if self.hc05.master in readable:
+            self._update_link()  # STATE rises before the phone's first byte arrives
             self._to_chip_uart(self.hc05.read())
         self._tick(proc)
 
@@ -394,6 +404,7 @@ class SimDevice:
             self._ctl_dec.reset()
             self._ctl_send(simctl.DHT, {"status": self._dht[0], "raw": self._dht[1]})
             self._ctl_send(simctl.BUTTON, {"pressed": self._button})
+            self._ctl_send(simctl.I2C_NACK, {"on": self._i2c_nack})
             self._ctl_send(simctl.LINK, {"up": self._link_up})
 
     def _recv(self, s: socket.socket, size: int = 4096) -> bytes:
@@ -472,11 +483,14 @@ class SimDevice:
             except OSError:
                 return  # the chip just died
 
-    def _tick(self, proc: subprocess.Popen | None) -> None:
+    def _update_link(self) -> None:
         up = self.hc05.attached() and self._dev_hc05 is not None
         if up != self._link_up:
             self._link_up = up
             self._ctl_send(simctl.LINK, {"up": up})
+
+    def _tick(self, proc: subprocess.Popen | None) -> None:
+        self._update_link()
         if self._button_release_at is not None and time.monotonic() >= self._button_release_at:
             self.release_button()
         if proc is not None and proc.poll() is not None:

@@ -1,6 +1,7 @@
 """Run the firmware on a unix-port device and measure it: boot time, link
 round trips, and heap (live peak after collection, and the smallest heap the
-firmware still boots and answers in)."""
+firmware still boots and answers in). Every figure is taken after each main-
+loop task has done its work once: a request answered, a sensor sample shown."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class Report:
     status_ms_median: float
     status_ms_max: float
     requests: int
+    sensor: str
+    restarts: int
     oled_png: Path | None
 
 
@@ -38,6 +41,32 @@ def parse_size(text: str) -> int:
     if not digits.isdigit() or int(digits) == 0:
         raise SimError(f"bad heap size {text!r} (e.g. 64k)")
     return int(digits) * mult
+
+
+SENSOR_WAIT_S = 6.0  # the DHT22 driver measures first 2 s after boot
+
+
+def wait_sensor(link: Link, timeout: float = SENSOR_WAIT_S) -> dict:
+    """The first STATUS with a DHT22 measurement in it (its status may be a fault)."""
+    from nodefw.drivers.dht22 import NONE
+
+    deadline = time.monotonic() + timeout
+    while True:
+        st = link.status()
+        if st["dht"] != NONE:
+            return st
+        if time.monotonic() > deadline:
+            raise SimError(f"no DHT22 measurement within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def sensor_text(st: dict) -> str:
+    from nodefw.drivers.dht22 import STATUS_NAMES
+
+    status = STATUS_NAMES[st["dht"]] if st["dht"] < len(STATUS_NAMES) else str(st["dht"])
+    if st["dht_age"] == 0xFFFFFFFF:
+        return f"{status}, no value yet"
+    return f"{st['temp'] / 10:.1f} degC {st['hum'] / 10:.1f} %RH ({status}, {st['dht_age']} s old)"
 
 
 def measure(dev: SimDevice, requests: int = 50, oled_png: Path | None = None) -> Report:
@@ -53,6 +82,7 @@ def measure(dev: SimDevice, requests: int = 50, oled_png: Path | None = None) ->
             t = time.perf_counter()
             st = link.status()
             times.append((time.perf_counter() - t) * 1000)
+        wait_sensor(link)
         time.sleep(1.2)  # one housekeeping round samples the heap after the traffic
         st = link.status()
     if oled_png is not None:
@@ -61,7 +91,8 @@ def measure(dev: SimDevice, requests: int = 50, oled_png: Path | None = None) ->
         name=st["name"], serial=st["mac"].hex().upper(), state=STATE_NAMES[st["state"]],
         heapsize=dev.heapsize, heap_limit=parse_size(dev.heapsize), heap_free=st["heap_free"],
         heap_peak=st["heap_peak"], boot_s=boot_s, status_ms_median=statistics.median(times),
-        status_ms_max=max(times), requests=requests, oled_png=oled_png,
+        status_ms_max=max(times), requests=requests, sensor=sensor_text(st),
+        restarts=st["restarts"], oled_png=oled_png,
     )  # fmt: skip
 
 
@@ -74,6 +105,7 @@ def boots_with(heap_bytes: int) -> bool:
             with Link(dev.hc05.path, timeout=3) as link:
                 for _ in range(5):
                     link.status()
+                wait_sensor(link)
             return True
         except Exception:
             return False
