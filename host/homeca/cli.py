@@ -112,22 +112,30 @@ def firmware() -> None:
               help="native ecc module  [default: build/ecc/ARCH/ecc.mpy]")  # fmt: skip
 @click.option("--no-ecc", is_flag=True, help="leave ecc.mpy out: the device falls back to ecc_pure")
 @click.option("--name", help="device name, written to config.json (none without it)")
+@click.option("--dht-period", type=int, help="DHT22 sampling period in s (2-3600), to config.json")
 def firmware_bundle(
-    board: str, out_dir: Path | None, ecc_mpy: Path | None, no_ecc: bool, name: str | None
+    board: str,
+    out_dir: Path | None,
+    ecc_mpy: Path | None,
+    no_ecc: bool,
+    name: str | None,
+    dht_period: int | None,
 ) -> None:
-    """Compile the firmware for BOARD into OUT/fs, a tree mirroring the device's
-    filesystem, with OUT/manifest.json; print the files and the total size."""
+    """Compile the firmware for BOARD: OUT/rom.img, the ROMFS image of OUT/rom
+    (every module and the native ecc), OUT/fs for the writable filesystem
+    (boot.py, main.py, config.json), OUT/manifest.json; print files and sizes."""
     from homeca import bundle
 
     if no_ecc and ecc_mpy is not None:
         raise click.UsageError("--ecc and --no-ecc exclude each other")
     if not no_ecc and ecc_mpy is None:
         ecc_mpy = bundle.default_ecc_mpy(board)
+    settings = {k: v for k, v in (("name", name), ("dht_period_s", dht_period)) if v is not None}
     report = bundle.build_bundle(
         board,
         out_dir if out_dir is not None else Path("build/bundle") / board,
         ecc_mpy=ecc_mpy,
-        settings={"name": name} if name is not None else None,
+        settings=settings or None,
     )
     bundle.print_report(report, out)
 
