@@ -217,7 +217,7 @@ static void sc_add(lb r, const lb a, const lb b) {
  * one padded with zeros): 258 squarings and 86 multiplications by table
  * entries chosen by public indices. 3 bits rather than 4 keeps the table at
  * 320 bytes of stack. */
-__attribute__((noinline)) /* its table must not sit on the stack under pt_mul_base */
+__attribute__((noinline)) /* its table must not sit on the stack under pt_mul_comb */
 static void sc_inv(lb r, const lb a) {
     lb tab[8], x;
     lb_unpack(x, RR_N);
@@ -265,11 +265,16 @@ static void lb_add_n(lb r) {
     }
 }
 
+/* x >>= 1 (limbs below 2^13) */
+static void lb_shr1(lb x) {
+    for (int i = 0; i < LB_N - 1; i++) x[i] = (uint16_t)((x[i] >> 1) | ((x[i + 1] & 1) << 12));
+    x[LB_N - 1] >>= 1;
+}
+
 /* x / 2 mod n for x below n. */
 static void sc_half(lb x) {
     if (x[0] & 1) lb_add_n(x);
-    for (int i = 0; i < LB_N - 1; i++) x[i] = (uint16_t)((x[i] >> 1) | ((x[i + 1] & 1) << 12));
-    x[LB_N - 1] >>= 1;
+    lb_shr1(x);
 }
 
 static int lb_is_one(const lb a) {
@@ -290,13 +295,11 @@ static void sc_inv_vartime(lb r, const lb a) {
     x1[0] = 1;
     while (!lb_is_one(u) && !lb_is_one(v)) {
         while (!(u[0] & 1)) {
-            for (int i = 0; i < LB_N - 1; i++) u[i] = (uint16_t)((u[i] >> 1) | ((u[i + 1] & 1) << 12));
-            u[LB_N - 1] >>= 1;
+            lb_shr1(u);
             sc_half(x1);
         }
         while (!(v[0] & 1)) {
-            for (int i = 0; i < LB_N - 1; i++) v[i] = (uint16_t)((v[i] >> 1) | ((v[i + 1] & 1) << 12));
-            v[LB_N - 1] >>= 1;
+            lb_shr1(v);
             sc_half(x2);
         }
         if (!lb_sub(t, u, v)) { /* u >= v */
@@ -635,28 +638,82 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
     ecc_wipe(x1, sizeof x1); ecc_wipe(y1, sizeof y1); ecc_wipe(z, sizeof z);
 }
 
-/* k*G with the comb: bits i, i+64, i+128, i+192 of k select a table entry.
- * Here p == q cannot be ruled out as simply, so additions are complete
- * unless the scalar is public. */
-static void pt_mul_base(pt *r, const uint8_t k[32], int mode) {
-    pt s;
-    pt_set_inf(r);
-    for (int i = 63; i >= 0; i--) {
-        pt_double(r, r);
-        uint32_t idx = 0;
-        for (int b = 0; b < 4; b++) {
-            int bit = i + 64 * b;
-            idx |= (uint32_t)((k[31 - (bit >> 3)] >> (bit & 7)) & 1) << b;
-        }
-        pt_set_inf(&s);
-        for (uint32_t j = 1; j <= 15; j++) {
-            uint32_t m = ct_mask(1 & ((idx ^ j) - 1) >> 31);
-            lb_cmov_c(s.x, COMB[j - 1][0], m);
-            lb_cmov_c(s.y, COMB[j - 1][1], m);
-            lb_cmov_c(s.z, ONE_P, m);
-        }
-        pt_add(r, r, &s, mode | ADD_AFFINE_Q);
+/* Eight 32-bit words (least significant first, as the comb table stores a
+ * coordinate) into limbs. */
+static void lb_from_words(lb r, const uint32_t w[8]) {
+    for (int i = 0, bit = 0; i < LB_N; i++, bit += LB_BITS) {
+        int q = bit >> 5, s = bit & 31;
+        uint32_t v = w[q] >> s;
+        if (s > 32 - LB_BITS && q < 7) v |= w[q + 1] << (32 - s);
+        r[i] = (uint16_t)(v & LB_MASK);
     }
+}
+
+/* The comb's point for column j: sum over b of (2 m_(j+64b) - 1) 2^(64b) G,
+ * negated when neg is 1, with m the recoded scalar as little-endian bytes
+ * (pt_mul_comb). The sign of the top tooth chooses between entry u and its
+ * negation, the other teeth relative to it choose u. Constant time: every
+ * entry is read, and m is only indexed by j. */
+__attribute__((noinline)) static void comb_point(pt *s, const uint8_t m[32], int j, uint32_t neg) {
+    uint32_t w[16];
+    int sh = j & 7;
+    uint32_t top = (m[(j + 192) >> 3] >> sh) & 1, u = 0;
+    for (int b = 0; b < 3; b++) u |= (1 ^ top ^ ((m[(j + 64 * b) >> 3] >> sh) & 1)) << b;
+    for (int i = 0; i < 16; i++) w[i] = 0;
+    for (uint32_t e = 0; e < 8; e++) {
+        uint32_t mask = ct_mask(1 & ((u ^ e) - 1) >> 31);
+        for (int i = 0; i < 16; i++) w[i] |= COMB[e][i] & mask;
+    }
+    lb_from_words(s->x, w);
+    lb_from_words(s->y, w + 8);
+    lb_unpack(s->z, ONE_P);
+    fp_neg(s->z, s->y); /* z as scratch for -y */
+    lb_cmov(s->y, s->z, ct_mask(1 ^ top ^ neg));
+    lb_unpack(s->z, ONE_P);
+    ecc_wipe(w, sizeof w);
+}
+
+/* r = k G, plus k2 q when q is given (verification: public inputs, variable
+ * time), by a signed comb with four teeth 64 bits apart: 64 doublings and
+ * 64 additions of table points, none of them infinity.
+ *
+ * The comb takes an odd scalar: k' = k, or n - k with every point negated.
+ * Then m = (k' + 2^256 - 1) / 2 = (k' >> 1) + 2^255 gives
+ * k' = sum_i (2 m_i - 1) 2^i, every digit +-1. With q, the same loop runs on
+ * for 256 bits and adds q where k2 has a bit (Shamir's trick). Here p == q
+ * cannot be ruled out as simply, so additions are complete unless the inputs
+ * are public. k may be 0 (verification): it then adds up to infinity. */
+/* The comb's recoding (see pt_mul_comb): m as little-endian bytes; returns
+ * 1 if k was even (n - k taken). Its own frame, off the additions' stack. */
+__attribute__((noinline)) static uint32_t comb_recode(uint8_t m[32], const uint8_t k[32]) {
+    lb kk, t;
+    lb_from_be(kk, k);
+    lb_unpack(t, N);
+    lb_sub(t, t, kk);
+    uint32_t even = 1 ^ (kk[0] & 1);
+    lb_cmov(kk, t, ct_mask(even));
+    lb_shr1(kk);
+    kk[LB_N - 1] |= 1 << 8; /* 2^255 = 2^(13 * 19 + 8) */
+    lb_to_le(m, kk);
+    ecc_wipe(kk, sizeof kk);
+    ecc_wipe(t, sizeof t);
+    return even;
+}
+
+static void pt_mul_comb(pt *r, const uint8_t k[32], const uint8_t *k2, const pt *q, int mode) {
+    uint8_t m[32];
+    pt s;
+    uint32_t even = comb_recode(m, k);
+    pt_set_inf(r);
+    for (int i = q ? 255 : 63; i >= 0; i--) {
+        pt_double(r, r);
+        if (q && ((k2[31 - (i >> 3)] >> (i & 7)) & 1)) pt_add(r, r, q, mode | ADD_AFFINE_Q);
+        if (i < 64) {
+            comb_point(&s, m, i, even);
+            pt_add(r, r, &s, mode | ADD_AFFINE_Q);
+        }
+    }
+    ecc_wipe(m, sizeof m);
     ecc_wipe(&s, sizeof s);
 }
 
@@ -666,7 +723,7 @@ int ecc_p256_public(uint8_t pub[64], const uint8_t priv[32]) {
     lb d;
     pt q;
     if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
-    pt_mul_base(&q, priv, ADD_COMPLETE);
+    pt_mul_comb(&q, priv, 0, 0, ADD_COMPLETE);
     pt_to_affine(pub, pub + 32, &q);
     ecc_wipe(&q, sizeof q);
     ecc_wipe(d, sizeof d);
@@ -739,7 +796,7 @@ static void drbg_next(drbg *g, uint8_t out[32], int again) {
  * coordinate bytes. */
 __attribute__((noinline)) static void nonce_r(lb r, const uint8_t kb[32], uint8_t scratch32[32]) {
     pt q;
-    pt_mul_base(&q, kb, ADD_COMPLETE);
+    pt_mul_comb(&q, kb, 0, 0, ADD_COMPLETE);
     pt_to_affine(scratch32, 0, &q);
     lb_from_be(r, scratch32);
     lb_csub(r, r, N); /* x < p < 2n */
@@ -792,28 +849,6 @@ int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[
     return ECC_OK;
 }
 
-/* u1 G + u2 Q for public scalars (Shamir's trick): one doubling per bit and
- * an addition of G, Q or G + Q where the bits say. Variable time; small stack
- * (no window table). r must not alias q. */
-static void pt_mul2_vartime(pt *r, const uint8_t u1[32], const uint8_t u2[32], const pt *q) {
-    pt g, gq;
-    lb_unpack(g.x, COMB[0][0]);
-    lb_unpack(g.y, COMB[0][1]);
-    lb_unpack(g.z, ONE_P);
-    pt_add(&gq, q, &g, ADD_VARTIME | ADD_AFFINE_Q);
-    pt_set_inf(r);
-    int started = 0;
-    for (int i = 255; i >= 0; i--) {
-        if (started) pt_double(r, r);
-        uint32_t idx = ((uint32_t)(u1[31 - (i >> 3)] >> (i & 7)) & 1) |
-                       ((uint32_t)((u2[31 - (i >> 3)] >> (i & 7)) & 1) << 1);
-        if (idx == 1) pt_add(r, r, &g, ADD_VARTIME | ADD_AFFINE_Q);
-        if (idx == 2) pt_add(r, r, q, ADD_VARTIME | ADD_AFFINE_Q);
-        if (idx == 3) pt_add(r, r, &gq, ADD_VARTIME);
-        started |= idx != 0;
-    }
-}
-
 int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8_t sig[64]) {
     lb r, s, w;
     pt q, a;
@@ -826,7 +861,7 @@ int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8
     sc_to_bytes(u1, s); /* z / s */
     sc_mulmod(s, r, w);
     sc_to_bytes(u2, s); /* r / s */
-    pt_mul2_vartime(&a, u1, u2, &q);
+    pt_mul_comb(&a, u1, u2, &q, ADD_VARTIME);
     if (!pt_to_affine(u1, 0, &a)) return ECC_ESIG;
     lb_from_be(s, u1);
     lb_csub(s, s, N);
