@@ -1,7 +1,7 @@
 /* P-256: Montgomery arithmetic on 20 limbs of 13 bits (R = 2^260), Jacobian
  * points with a complete, branch-free addition, a co-Z Montgomery ladder for
- * variable points, a 4-tooth comb over a constant table for the generator,
- * and Shamir's trick for verification.
+ * variable points, a signed 4-tooth comb over a constant table for the
+ * generator, and for verification the same comb with Shamir's trick.
  *
  * Field values are kept below 2^257 and scalars below 2n, with limbs below
  * 2^13; Montgomery products of such values stay in range because R >> p.
@@ -212,7 +212,9 @@ static void sc_add(lb r, const lb a, const lb b) {
     lb_csub(r, r, N);
 }
 
-/* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0.
+/* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0. Also
+ * used for verification (public input), where a variable-time inversion would
+ * be faster but is more code.
  * Fixed 3-bit windows over the public exponent n - 2 (86 windows, the top
  * one padded with zeros): 258 squarings and 86 multiplications by table
  * entries chosen by public indices. 3 bits rather than 4 keeps the table at
@@ -269,49 +271,6 @@ static void lb_add_n(lb r) {
 static void lb_shr1(lb x) {
     for (int i = 0; i < LB_N - 1; i++) x[i] = (uint16_t)((x[i] >> 1) | ((x[i + 1] & 1) << 12));
     x[LB_N - 1] >>= 1;
-}
-
-/* x / 2 mod n for x below n. */
-static void sc_half(lb x) {
-    if (x[0] & 1) lb_add_n(x);
-    lb_shr1(x);
-}
-
-static int lb_is_one(const lb a) {
-    uint32_t x = a[0] ^ 1;
-    for (int i = 1; i < LB_N; i++) x |= a[i];
-    return x == 0;
-}
-
-/* a^-1 mod n by the binary extended Euclid: variable time, for public
- * values only (signature verification). a in [1, n-1]. */
-static void sc_inv_vartime(lb r, const lb a) {
-    lb u, v, x1, x2, t;
-    for (int i = 0; i < LB_N; i++) {
-        u[i] = a[i];
-        x1[i] = x2[i] = 0;
-    }
-    lb_unpack(v, N);
-    x1[0] = 1;
-    while (!lb_is_one(u) && !lb_is_one(v)) {
-        while (!(u[0] & 1)) {
-            lb_shr1(u);
-            sc_half(x1);
-        }
-        while (!(v[0] & 1)) {
-            lb_shr1(v);
-            sc_half(x2);
-        }
-        if (!lb_sub(t, u, v)) { /* u >= v */
-            for (int i = 0; i < LB_N; i++) u[i] = t[i];
-            if (lb_sub(x1, x1, x2)) lb_add_n(x1);
-        } else {
-            lb_sub(v, v, u);
-            if (lb_sub(x2, x2, x1)) lb_add_n(x2);
-        }
-    }
-    const uint16_t *res = lb_is_one(u) ? x1 : x2;
-    for (int i = 0; i < LB_N; i++) r[i] = res[i];
 }
 
 /* Plain product a*b mod n, canonical. */
@@ -855,7 +814,7 @@ int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8
     uint8_t u1[32], u2[32];
     if (!pt_from_bytes(&q, pub)) return ECC_EPOINT;
     if (!sc_from_bytes(r, sig) || !sc_from_bytes(s, sig + 32)) return ECC_ESIG;
-    sc_inv_vartime(w, s);
+    sc_inv(w, s);
     sc_from_digest(s, digest);
     sc_mulmod(s, s, w);
     sc_to_bytes(u1, s); /* z / s */
