@@ -312,33 +312,64 @@ static void pt_set_inf(pt *r) {
     for (int i = 0; i < LB_N; i++) r->z[i] = 0;
 }
 
-/* dbl-2001-b (a = -3). Infinity doubles to infinity (z3 = 0). */
+/* Point formulas as programs: two 16-bit ops per word,
+ * op = code | d << 3 | a << 7 | b << 11 (d = a op b, indices into an array of
+ * field element pointers), a zero op ends the program. An op with F_FULL is
+ * skipped when fp_run's skip argument is 1 (pt_add with an affine q). A call
+ * per field operation from C takes several times the bytes of an op. */
+enum { F_END, F_MUL, F_SQR, F_ADD, F_SUB };
+#define OP(c, d, a, b) ((uint32_t)(c) | (uint32_t)(d) << 3 | (uint32_t)(a) << 7 | (uint32_t)(b) << 11)
+#define OPS(x, y) ((x) | (y) << 16)
+#define MUL(d, a, b) OP(F_MUL, d, a, b)
+#define SQR(d, a) OP(F_SQR, d, a, 0)
+#define ADD(d, a, b) OP(F_ADD, d, a, b)
+#define SUB(d, a, b) OP(F_SUB, d, a, b)
+#define F_FULL 0x8000u
+
+static void fp_run(uint16_t *const *v, const uint32_t *prog, uint32_t skip) {
+    for (;; prog++) {
+        uint32_t w = *prog;
+        for (int h = 0; h < 2; h++, w >>= 16) {
+            uint32_t c = w & 7;
+            uint16_t *d = v[(w >> 3) & 15], *a = v[(w >> 7) & 15], *b = v[(w >> 11) & 15];
+            if (c == F_END) return;
+            if ((w >> 15) & skip & 1) continue;
+            if (c == F_MUL) fp_mul(d, a, b);
+            else if (c == F_SQR) fp_sqr(d, a);
+            else if (c == F_ADD) fp_add(d, a, b);
+            else fp_sub(d, a, b);
+        }
+    }
+}
+
+/* Slots shared by the point programs: p, then q or the result, then
+ * temporaries. */
+enum { PX, PY, PZ, QX, QY, QZ, T0, T1, T2, T3, T4, T5, T6, T7, T8 };
+
+/* dbl-2001-b (a = -3): (QX, QY, QZ) = 2 (PX, PY, PZ); T0 delta then beta,
+ * T1 gamma, T2 alpha, T3 scratch. The result may alias p. */
+static const uint32_t DOUBLE[] = {
+    OPS(SQR(T0, PZ), SQR(T1, PY)),
+    OPS(SUB(T3, PX, T0), ADD(T2, PX, T0)),
+    OPS(MUL(T2, T2, T3), ADD(T3, T2, T2)),
+    OPS(ADD(T2, T2, T3), ADD(T3, PY, PZ)),  /* alpha = 3 (x - delta)(x + delta) */
+    OPS(SQR(T3, T3), SUB(T3, T3, T1)),
+    OPS(SUB(QZ, T3, T0), MUL(T0, PX, T1)),  /* (y + z)^2 - gamma - delta */
+    OPS(ADD(T0, T0, T0), ADD(T0, T0, T0)),  /* 4 beta */
+    OPS(SQR(T3, T2), SUB(T3, T3, T0)),
+    OPS(SUB(QX, T3, T0), SUB(T0, T0, QX)),  /* alpha^2 - 8 beta */
+    OPS(MUL(T0, T0, T2), SQR(T1, T1)),
+    OPS(ADD(T1, T1, T1), ADD(T1, T1, T1)),
+    OPS(ADD(T1, T1, T1), SUB(QY, T0, T1)),  /* alpha (4 beta - x3) - 8 gamma^2 */
+    0,
+};
+
+/* Infinity doubles to infinity (z3 = 0). r may alias p. */
 static void pt_double(pt *r, const pt *p) {
-    lb d, g, a, t; /* delta then beta, gamma, alpha, scratch */
-    fp_sqr(d, p->z);
-    fp_sqr(g, p->y);
-    fp_sub(t, p->x, d);
-    fp_add(a, p->x, d);
-    fp_mul(a, a, t);
-    fp_add(t, a, a);
-    fp_add(a, a, t);                 /* alpha = 3 (x - delta)(x + delta) */
-    fp_add(t, p->y, p->z);
-    fp_sqr(t, t);
-    fp_sub(t, t, g);
-    fp_sub(r->z, t, d);              /* (y + z)^2 - gamma - delta; y, z no longer read */
-    fp_mul(d, p->x, g);
-    fp_add(d, d, d);
-    fp_add(d, d, d);                 /* 4 beta = 4 x gamma */
-    fp_sqr(t, a);
-    fp_sub(t, t, d);
-    fp_sub(r->x, t, d);              /* alpha^2 - 8 beta */
-    fp_sub(d, d, r->x);
-    fp_mul(d, d, a);
-    fp_sqr(g, g);
-    fp_add(g, g, g);
-    fp_add(g, g, g);
-    fp_add(g, g, g);                 /* 8 gamma^2 */
-    fp_sub(r->y, d, g);
+    lb t[4];
+    uint16_t *v[T4] = {(uint16_t *)p->x, (uint16_t *)p->y, (uint16_t *)p->z, r->x, r->y, r->z,
+                       t[0], t[1], t[2], t[3]};
+    fp_run(v, DOUBLE, 0);
 }
 
 /* How pt_add treats p == q, where the addition formula fails. */
@@ -348,65 +379,56 @@ enum {
     ADD_AFFINE_Q = 4, /* flag: q has z = 1 (or is infinity), saving four products */
 };
 
-/* add-2007-bl; infinity on either side returns the other, and p == q takes
- * the doubling as `mode` says. r may alias p or q. */
+/* add-2007-bl into T0..T6 = h, z1z1, t, z2z2, u1, s1, s2: the sum lands in
+ * (T0, T1, T2), 2r in T6. T7, T8 are u1 and s1 as first read: T4, T5, or x1
+ * and y1 when q is affine, when QZ also stands for z1 and the F_FULL ops are
+ * skipped ((z1 + 1)^2 - z1z1 - 1 = 2 z1). */
+static const uint32_t ADD_PQ[] = {
+    OPS(SQR(T3, QZ) | F_FULL, MUL(T4, PX, T3) | F_FULL),
+    OPS(MUL(T5, PY, QZ) | F_FULL, MUL(T5, T5, T3) | F_FULL),
+    OPS(SQR(T1, PZ), MUL(T0, QX, T1)),       /* u2 */
+    OPS(MUL(T6, QY, PZ), MUL(T6, T6, T1)),
+    OPS(SUB(T0, T0, T7), SUB(T6, T6, T8)),   /* h = u2 - u1, r / 2 */
+    OPS(ADD(T2, PZ, QZ), SQR(T2, T2) | F_FULL),
+    OPS(SUB(T2, T2, T1) | F_FULL, SUB(T2, T2, T3) | F_FULL),
+    OPS(MUL(T2, T2, T0), ADD(T1, T0, T0)),   /* z3 = ((z1 + z2)^2 - z1z1 - z2z2) h */
+    OPS(SQR(T1, T1), MUL(T3, T0, T1)),       /* i = (2h)^2, j = h i */
+    OPS(ADD(T6, T6, T6), MUL(T4, T7, T1)),   /* r, v = u1 i */
+    OPS(SQR(T1, T6), SUB(T1, T1, T3)),
+    OPS(SUB(T1, T1, T4), SUB(T0, T1, T4)),   /* x3 = r^2 - j - 2v */
+    OPS(SUB(T4, T4, T0), MUL(T4, T4, T6)),
+    OPS(MUL(T5, T8, T3), ADD(T5, T5, T5)),
+    OPS(SUB(T1, T4, T5), 0),                 /* y3 = r (v - x3) - 2 s1 j */
+};
+
+/* Infinity on either side returns the other, and p == q takes the doubling
+ * as `mode` says. r may alias p or q. */
 static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
-    /* Seven slots. The result is built in the first three as o, and the
-     * doubling, when needed, lands in the next three once they are dead. */
+    /* The result is built in the first three slots as o, and the doubling,
+     * when needed, lands in the next three once they are dead. */
     union {
-        struct {
-            lb h, z1z1, t, z2z2, u1, s1, s2;
-        } v;
+        lb t[7];
         struct {
             pt o, d;
             lb spare;
         } p;
     } w;
-    uint16_t *h = w.v.h, *z1z1 = w.v.z1z1, *t = w.v.t, *z2z2 = w.v.z2z2;
-    uint16_t *u1 = w.v.u1, *s1 = w.v.s1, *s2 = w.v.s2;
-    int affine = mode & ADD_AFFINE_Q;
-    fp_sqr(z1z1, p->z);
+    uint32_t affine = (mode & ADD_AFFINE_Q) ? 1 : 0;
+    uint16_t *v[T8 + 1] = {(uint16_t *)p->x, (uint16_t *)p->y, (uint16_t *)p->z,
+                           (uint16_t *)q->x, (uint16_t *)q->y, (uint16_t *)q->z};
+    for (int i = 0; i < 7; i++) v[T0 + i] = w.t[i];
+    v[T7] = w.t[4];
+    v[T8] = w.t[5];
     if (affine) {
-        for (int i = 0; i < LB_N; i++) {
-            u1[i] = p->x[i];
-            s1[i] = p->y[i];
-        }
-    } else {
-        fp_sqr(z2z2, q->z);
-        fp_mul(u1, p->x, z2z2);
-        fp_mul(s1, p->y, q->z);
-        fp_mul(s1, s1, z2z2);
+        v[QZ] = (uint16_t *)p->z;
+        v[T7] = (uint16_t *)p->x;
+        v[T8] = (uint16_t *)p->y;
     }
-    fp_mul(h, q->x, z1z1);           /* u2 */
-    fp_mul(s2, q->y, p->z);
-    fp_mul(s2, s2, z1z1);
-    fp_sub(h, h, u1);                /* h = u2 - u1 */
-    fp_sub(s2, s2, s1);              /* r / 2 */
-    uint32_t same = fp_is_zero(h) & fp_is_zero(s2);
+    fp_run(v, ADD_PQ, affine);
+    /* p == q: h = 0 and r = 0, so z3 = 0 and 2r = 0 (z3 is 2 z1 z2 h, which
+     * only infinity on one side also zeroes, and then that side decides). */
+    uint32_t same = fp_is_zero(w.p.o.z) & fp_is_zero(w.t[6]);
     uint32_t p_inf = fp_is_zero(p->z), q_inf = fp_is_zero(q->z);
-    if (affine) {
-        fp_add(t, p->z, p->z);       /* (z1 + 1)^2 - z1z1 - 1 = 2 z1 */
-    } else {
-        fp_add(t, p->z, q->z);
-        fp_sqr(t, t);
-        fp_sub(t, t, z1z1);
-        fp_sub(t, t, z2z2);
-    }
-    fp_mul(t, t, h);                 /* z3 = ((z1 + z2)^2 - z1z1 - z2z2) h: o.z */
-    fp_add(z1z1, h, h);
-    fp_sqr(z1z1, z1z1);              /* i = (2h)^2 */
-    fp_mul(z2z2, h, z1z1);           /* j = h i */
-    fp_add(s2, s2, s2);              /* r */
-    fp_mul(u1, u1, z1z1);            /* v = u1 i */
-    fp_sqr(z1z1, s2);
-    fp_sub(z1z1, z1z1, z2z2);
-    fp_sub(z1z1, z1z1, u1);
-    fp_sub(h, z1z1, u1);             /* x3 = r^2 - j - 2v: o.x */
-    fp_sub(u1, u1, h);
-    fp_mul(u1, u1, s2);
-    fp_mul(s1, s1, z2z2);
-    fp_add(s1, s1, s1);
-    fp_sub(z1z1, u1, s1);            /* y3 = r (v - x3) - 2 s1 j: o.y */
     if ((mode & ADD_COMPLETE) || ((mode & ADD_VARTIME) && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
         pt_double(&w.p.d, p);
         pt_cmov(&w.p.o, &w.p.d, ct_mask(same));
@@ -460,55 +482,43 @@ static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
     return ok & on_curve(r->x, r->y);
 }
 
-/* Co-Z addition (ZADDU): (x1, y1) + (x2, y2), Jacobian with the common z.
- * The sum replaces (x2, y2), (x1, y1) becomes the same point rescaled to the
- * new common z, which is updated. Needs x1 != x2. 4M + 2S, plus 1M for z. */
-static void zaddu(lb x1, lb y1, lb x2, lb y2, lb z) {
-    lb c, w1, w2, d;
-    fp_sub(c, x1, x2);
-    fp_mul(z, z, c);
-    fp_sqr(c, c);
-    fp_mul(w1, x1, c);
-    fp_mul(w2, x2, c);
-    fp_sub(d, y1, y2);
-    fp_sub(c, w1, w2);
-    fp_mul(y1, y1, c);  /* y1 (w1 - w2): y1 rescaled */
-    fp_sqr(c, d);
-    fp_sub(c, c, w1);
-    fp_sub(x2, c, w2);  /* d^2 - w1 - w2 */
-    fp_sub(c, w1, x2);
-    fp_mul(c, c, d);
-    fp_sub(y2, c, y1);  /* d (w1 - x3) - y1 (w1 - w2) */
-    for (int i = 0; i < LB_N; i++) x1[i] = w1[i];
-}
+/* One step of the co-Z ladder, on (QX, QY) = R_b and (T0, T1) = R_(1-b) at
+ * the common z (T2), temporaries T3..T7 (c, w1, w2, a1, s).
+ * Conjugate co-Z addition (ZADDC), 5M + 3S (+1M for z): slot 1 becomes
+ * R0 + R1, slot 0 R_b - R_(1-b) = +-P. Then co-Z addition (ZADDU), 4M + 2S
+ * (+1M for z): slot 0 becomes R0 + R1 +- P = 2 R_b, slot 1 the same R0 + R1
+ * rescaled. Both need distinct x (see pt_mul). */
+static const uint32_t LADDER[] = {
+    /* ZADDC(x1, y1 = QX, QY; x2, y2 = T0, T1) */
+    OPS(SUB(T3, QX, T0), MUL(T2, T2, T3)),
+    OPS(SQR(T3, T3), MUL(T4, QX, T3)),      /* w1 */
+    OPS(MUL(T5, T0, T3), SUB(T3, T4, T5)),  /* w2 */
+    OPS(MUL(T6, QY, T3), ADD(T7, QY, T1)),  /* a1 = y1 (w1 - w2), s = y1 + y2 */
+    OPS(SUB(T1, QY, T1), SQR(T3, T1)),
+    OPS(SUB(T3, T3, T4), SUB(T0, T3, T5)),
+    OPS(SUB(T3, T4, T0), MUL(T3, T3, T1)),
+    OPS(SUB(T1, T3, T6), SQR(T3, T7)),      /* sum */
+    OPS(SUB(T3, T3, T4), SUB(QX, T3, T5)),
+    OPS(SUB(T3, T4, QX), MUL(T3, T3, T7)),
+    OPS(SUB(QY, T3, T6),                    /* difference */
+    /* ZADDU(x1, y1 = T0, T1; x2, y2 = QX, QY): the sum into (QX, QY), (T0, T1)
+     * rescaled; d in T6 */
+        SUB(T3, T0, QX)),
+    OPS(MUL(T2, T2, T3), SQR(T3, T3)),
+    OPS(MUL(T0, T0, T3), MUL(T5, QX, T3)),  /* w1 (x1 rescaled), w2 */
+    OPS(SUB(T6, T1, QY), SUB(T3, T0, T5)),
+    OPS(MUL(T1, T1, T3), SQR(T3, T6)),      /* y1 (w1 - w2): y1 rescaled */
+    OPS(SUB(T3, T3, T0), SUB(QX, T3, T5)),  /* d^2 - w1 - w2 */
+    OPS(SUB(T3, T0, QX), MUL(T3, T3, T6)),
+    OPS(SUB(QY, T3, T1), 0),                /* d (w1 - x3) - y1 (w1 - w2) */
+};
 
-/* Conjugate co-Z addition (ZADDC): (x2, y2) becomes (x1, y1) + (x2, y2) and
- * (x1, y1) becomes (x1, y1) - (x2, y2), both at the new common z. 5M + 3S,
- * plus 1M for z. */
-static void zaddc(lb x1, lb y1, lb x2, lb y2, lb z) {
-    lb c, w1, w2, a1, s;
-    fp_sub(c, x1, x2);
-    fp_mul(z, z, c);
-    fp_sqr(c, c);
-    fp_mul(w1, x1, c);
-    fp_mul(w2, x2, c);
-    fp_sub(c, w1, w2);
-    fp_mul(a1, y1, c);
-    fp_add(s, y1, y2);
-    fp_sub(y2, y1, y2);
-    fp_sqr(c, y2);
-    fp_sub(c, c, w1);
-    fp_sub(x2, c, w2);
-    fp_sub(c, w1, x2);
-    fp_mul(c, c, y2);
-    fp_sub(y2, c, a1);  /* sum */
-    fp_sqr(c, s);
-    fp_sub(c, c, w1);
-    fp_sub(x1, c, w2);
-    fp_sub(c, w1, x1);
-    fp_mul(c, c, s);
-    fp_sub(y1, c, a1);  /* difference */
-}
+/* P at the z of 2P: x z^2, y z^3 into (QX, QY), z in T2. */
+static const uint32_t RESCALE[] = {
+    OPS(SQR(T3, T2), MUL(QX, PX, T3)),
+    OPS(MUL(T3, T3, T2), MUL(QY, PY, T3)),
+    0,
+};
 
 /* all-ones if a == b (limbs below 2^13), constant time */
 static uint32_t lb_eq_mask(const lb a, const lb b) {
@@ -526,35 +536,20 @@ static uint32_t lb_eq_mask(const lb a, const lb b) {
  * that fails only for k' in [2n - 2, 2n + 1], that is k in {1, n-2, n-1}:
  * their results (P, -2P, -P) are computed aside and selected. */
 static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
-    lb kk, t, x0, y0, x1, y1, z;
+    lb kk, t[6];
+    pt e;
     lb_from_be(kk, k);
     lb_add_n(kk);
-    for (int i = 0; i < LB_N; i++) t[i] = kk[i];
-    lb_add_n(t);
-    lb_cmov(kk, t, ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
+    for (int i = 0; i < LB_N; i++) t[0][i] = kk[i];
+    lb_add_n(t[0]);
+    lb_cmov(kk, t[0], ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
 
-    /* R0 = P and R1 = 2P at the common z = 2y (y0 is y^2 for a moment). */
-    fp_add(z, p->y, p->y);
-    fp_sqr(y0, p->y);
-    fp_mul(x0, p->x, y0);
-    fp_add(x0, x0, x0);
-    fp_add(x0, x0, x0);          /* 4 x y^2: x rescaled */
-    fp_sqr(y0, y0);
-    fp_add(y0, y0, y0);
-    fp_add(y0, y0, y0);
-    fp_add(y0, y0, y0);          /* 8 y^4: y rescaled */
-    lb_unpack(t, ONE_P);
-    fp_sub(x1, p->x, t);
-    fp_add(t, p->x, t);
-    fp_mul(t, t, x1);
-    fp_add(x1, t, t);
-    fp_add(t, x1, t);            /* m = 3 (x - 1)(x + 1) */
-    fp_sqr(x1, t);
-    fp_sub(x1, x1, x0);
-    fp_sub(x1, x1, x0);          /* m^2 - 2S */
-    fp_sub(y1, x0, x1);
-    fp_mul(y1, y1, t);
-    fp_sub(y1, y1, y0);          /* m (S - x3) - 8 y^4 */
+    /* R1 = 2P (z = 2y), and R0 = P rescaled to that z: slot 0 is (r->x,
+     * r->y), slot 1 (e.x, e.y), the common z e.z. */
+    uint16_t *v[T8] = {(uint16_t *)p->x, (uint16_t *)p->y, 0, r->x, r->y, 0, e.x, e.y, e.z,
+                       t[1], t[2], t[3], t[4], t[5]};
+    pt_double(&e, p);
+    fp_run(v, RESCALE, 0);
 
     uint32_t swap = 0;
     int limb = 19, bit = 8; /* bit 255; no division in the core */
@@ -565,36 +560,30 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
             limb--;
         }
         swap ^= b;
-        lb_cswap2(x0, x1, y0, y1, ct_mask(swap));
+        lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
         swap = b;
         /* slot 0 holds R_b, slot 1 holds R_(1-b) */
-        zaddc(x0, y0, x1, y1, z); /* slot 1 = R0 + R1, slot 0 = R_b - R_(1-b) = +-P */
-        zaddu(x1, y1, x0, y0, z); /* slot 0 = R0 + R1 +- P = 2 R_b */
+        fp_run(v, LADDER, 0);
     }
-    lb_cswap2(x0, x1, y0, y1, ct_mask(swap));
-    for (int i = 0; i < LB_N; i++) {
-        r->x[i] = x0[i];
-        r->y[i] = y0[i];
-        r->z[i] = z[i];
-    }
+    lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
+    for (int i = 0; i < LB_N; i++) r->z[i] = e.z[i];
 
     /* The three scalars the ladder cannot take. */
     lb_from_be(kk, k);
-    lb_one(t);
-    pt_cmov(r, p, lb_eq_mask(kk, t));          /* k = 1: P */
-    lb_unpack(x1, N);
-    lb_sub(x1, x1, t);
-    uint32_t m1 = lb_eq_mask(kk, x1);          /* k = n - 1: -P */
-    lb_sub(x1, x1, t);
-    uint32_t m2 = lb_eq_mask(kk, x1);          /* k = n - 2: -2P */
-    pt e;
+    lb_one(t[0]);
+    pt_cmov(r, p, lb_eq_mask(kk, t[0]));       /* k = 1: P */
+    lb_unpack(t[1], N);
+    lb_sub(t[1], t[1], t[0]);
+    uint32_t m1 = lb_eq_mask(kk, t[1]);        /* k = n - 1: -P */
+    lb_sub(t[1], t[1], t[0]);
+    uint32_t m2 = lb_eq_mask(kk, t[1]);        /* k = n - 2: -2P */
     pt_double(&e, p);
     pt_cmov(&e, p, m1);
     fp_neg(e.y, e.y);
     pt_cmov(r, &e, m1 | m2);
-    ecc_wipe(kk, sizeof kk); ecc_wipe(t, sizeof t);
-    ecc_wipe(x0, sizeof x0); ecc_wipe(y0, sizeof y0);
-    ecc_wipe(x1, sizeof x1); ecc_wipe(y1, sizeof y1); ecc_wipe(z, sizeof z);
+    ecc_wipe(kk, sizeof kk);
+    ecc_wipe(t, sizeof t);
+    ecc_wipe(&e, sizeof e);
 }
 
 /* Eight 32-bit words (least significant first, as the comb table stores a
