@@ -125,14 +125,6 @@ void lb_unpack(lb r, const lbc c) {
     }
 }
 
-void lb_cmov_c(lb r, const lbc c, uint32_t mask) {
-    for (int i = 0; i < LB_N; i += 2) {
-        uint32_t w = c[i / 2];
-        r[i] = (uint16_t)(r[i] ^ ((r[i] ^ w) & mask));
-        r[i + 1] = (uint16_t)(r[i + 1] ^ ((r[i + 1] ^ (w >> 16)) & mask));
-    }
-}
-
 uint32_t lb_is_zero(const lb a) {
     uint32_t x = 0;
     for (int i = 0; i < LB_N; i++) x |= a[i];

@@ -716,26 +716,25 @@ typedef struct {
     uint8_t k[32], v[32];
 } drbg;
 
-static void drbg_init(drbg *g, const uint8_t x[32], const uint8_t h1[32]) {
-    const uint8_t zero = 0, one = 1; /* on the stack: no byte-wide rodata */
+/* K and V from xh = int2octets(x) || bits2octets(h1). */
+static void drbg_init(drbg *g, const uint8_t xh[64]) {
     for (int i = 0; i < 32; i++) {
         g->k[i] = 0;
         g->v[i] = 1;
     }
-    hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, x, 32, h1, 32);
-    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
-    hmac_sha256(g->k, g->k, g->v, 32, &one, 1, x, 32, h1, 32);
-    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    for (int sep = 0; sep < 2; sep++) {
+        hmac_sha256(g->k, g->k, g->v, sep, xh);
+        hmac_sha256(g->v, g->k, g->v, -1, 0);
+    }
 }
 
 /* Next candidate nonce; the caller rejects k = 0 or k >= n and asks again. */
 static void drbg_next(drbg *g, uint8_t out[32], int again) {
-    const uint8_t zero = 0;
     if (again) {
-        hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, 0, 0, 0, 0);
-        hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+        hmac_sha256(g->k, g->k, g->v, 0, 0);
+        hmac_sha256(g->v, g->k, g->v, -1, 0);
     }
-    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    hmac_sha256(g->v, g->k, g->v, -1, 0);
     for (int i = 0; i < 32; i++) out[i] = g->v[i];
 }
 
@@ -753,9 +752,11 @@ __attribute__((noinline)) static void nonce_r(lb r, const uint8_t kb[32], uint8_
 
 /* RFC 6979 state from the key and the digest reduced mod n (bits2octets). */
 __attribute__((noinline)) static void drbg_start(drbg *g, const uint8_t priv[32], const lb z) {
-    uint8_t h1[32];
-    sc_to_bytes(h1, z);
-    drbg_init(g, priv, h1);
+    uint8_t xh[64];
+    for (int i = 0; i < 32; i++) xh[i] = priv[i];
+    sc_to_bytes(xh + 32, z);
+    drbg_init(g, xh);
+    ecc_wipe(xh, sizeof xh);
 }
 
 /* s = (z + r d) / k for the key and nonce bytes, into s_out; 0 if s == 0. */

@@ -58,47 +58,18 @@ static void fe_sqr(fe r, const fe a) {
     fe_reduce(r, t);
 }
 
-static void fe_add(fe r, const fe a, const fe b) {
-    int32_t c = 0;
+/* r = a + m b for m = 1 (sum) or m = 121665 = (486662 - 2) / 4 (a24 times
+ * e), and r = a + 8p - b for m = -1, in one carry pass. 8p = 2^258 - 152
+ * has limbs 0x3ffe (0x7fe on top) less 150 in limb 0, each at least the
+ * largest normalised limb, so no column goes negative. */
+static void fe_lin(fe r, const fe a, const fe b, int32_t m) {
+    int32_t k = m < 0 ? 0x3ffe : 0, c = m < 0 ? -150 : 0;
     for (int i = 0; i < LB_N - 1; i++) {
-        int32_t x = a[i] + b[i] + c;
+        int32_t x = a[i] + m * b[i] + k + c;
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
     }
-    fe_top(r, a[LB_N - 1] + b[LB_N - 1] + c);
-}
-
-/* a + 8p - b: 8p with every limb at least the largest normalised limb, so no
- * column goes negative. */
-static const lbc P8 = {0x3ffe3f68, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe,
-                       0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x07fe3ffe};
-
-static void fe_sub(fe r, const fe a, const fe b) {
-    int32_t c = 0;
-    for (int i = 0; i < LB_N - 2; i += 2) {
-        uint32_t w = P8[i / 2];
-        int32_t x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
-        r[i] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-        x = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1] + c;
-        r[i + 1] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-    }
-    uint32_t w = P8[LB_N / 2 - 1];
-    int32_t x = (int32_t)(a[LB_N - 2] + (w & 0xffff)) - b[LB_N - 2] + c;
-    r[LB_N - 2] = (uint16_t)(x & LB_MASK);
-    fe_top(r, (int32_t)(a[LB_N - 1] + (w >> 16)) - b[LB_N - 1] + (x >> LB_BITS));
-}
-
-/* r = a + a24 e with a24 = (486662 - 2) / 4 = 121665, in one carry pass. */
-static void fe_add_a24(fe r, const fe a, const fe e) {
-    int32_t c = 0;
-    for (int i = 0; i < LB_N - 1; i++) {
-        int32_t x = (int32_t)e[i] * 121665 + a[i] + c;
-        r[i] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-    }
-    fe_top(r, (int32_t)e[LB_N - 1] * 121665 + a[LB_N - 1] + c);
+    fe_top(r, a[LB_N - 1] + m * b[LB_N - 1] + (k & 0x7fe) + c);
 }
 
 static const lbc P25519 = {0x1fff1fed, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff,
@@ -175,9 +146,9 @@ static void fe_run(fe *s, const uint32_t *prog) {
             case FE_END: return;
             case FE_MUL: fe_mul(d, a, b); break;
             case FE_SQR: fe_sqr(d, a); break;
-            case FE_ADD: fe_add(d, a, b); break;
-            case FE_SUB: fe_sub(d, a, b); break;
-            case FE_A24: fe_add_a24(d, a, b); break;
+            case FE_ADD: fe_lin(d, a, b, 1); break;
+            case FE_SUB: fe_lin(d, a, b, -1); break;
+            case FE_A24: fe_lin(d, a, b, 121665); break;
             default:
                 for (uint32_t n = (w >> 7) & 0xff; n; n--) fe_sqr(d, d);
             }
