@@ -586,24 +586,18 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
     ecc_wipe(&e, sizeof e);
 }
 
-/* Eight 32-bit words (least significant first, as the comb table stores a
- * coordinate) into limbs. */
-static void lb_from_words(lb r, const uint32_t w[8]) {
-    for (int i = 0, bit = 0; i < LB_N; i++, bit += LB_BITS) {
-        int q = bit >> 5, s = bit & 31;
-        uint32_t v = w[q] >> s;
-        if (s > 32 - LB_BITS && q < 7) v |= w[q + 1] << (32 - s);
-        r[i] = (uint16_t)(v & LB_MASK);
-    }
-}
-
 /* The comb's point for column j: sum over b of (2 m_(j+64b) - 1) 2^(64b) G,
  * negated when neg is 1, with m the recoded scalar as little-endian bytes
  * (pt_mul_comb). The sign of the top tooth chooses between entry u and its
  * negation, the other teeth relative to it choose u. Constant time: every
  * entry is read, and m is only indexed by j. */
 __attribute__((noinline)) static void comb_point(pt *s, const uint8_t m[32], int j, uint32_t neg) {
-    uint32_t w[16];
+    union {
+        uint32_t w[16];
+        lb t; /* -y, once w is spent */
+    } x;
+    uint32_t *w = x.w;
+    uint8_t bytes[64];
     int sh = j & 7;
     uint32_t top = (m[(j + 192) >> 3] >> sh) & 1, u = 0;
     for (int b = 0; b < 3; b++) u |= (1 ^ top ^ ((m[(j + 64 * b) >> 3] >> sh) & 1)) << b;
@@ -612,13 +606,14 @@ __attribute__((noinline)) static void comb_point(pt *s, const uint8_t m[32], int
         uint32_t mask = ct_mask(1 & ((u ^ e) - 1) >> 31);
         for (int i = 0; i < 16; i++) w[i] |= COMB[e][i] & mask;
     }
-    lb_from_words(s->x, w);
-    lb_from_words(s->y, w + 8);
+    for (int i = 0; i < 64; i++) bytes[i] = (uint8_t)(w[i >> 2] >> (8 * (i & 3)));
+    lb_from_le(s->x, bytes);
+    lb_from_le(s->y, bytes + 32);
+    fp_neg(x.t, s->y);
+    lb_cmov(s->y, x.t, ct_mask(1 ^ top ^ neg));
     lb_unpack(s->z, ONE_P);
-    fp_neg(s->z, s->y); /* z as scratch for -y */
-    lb_cmov(s->y, s->z, ct_mask(1 ^ top ^ neg));
-    lb_unpack(s->z, ONE_P);
-    ecc_wipe(w, sizeof w);
+    ecc_wipe(bytes, sizeof bytes);
+    ecc_wipe(&x, sizeof x);
 }
 
 /* r = k G, plus k2 q when q is given (verification: public inputs, variable
@@ -812,12 +807,8 @@ int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8
     sc_to_bytes(u2, s); /* r / s */
     pt_mul_comb(&a, u1, u2, &q, ADD_VARTIME);
     if (!pt_to_affine(u1, 0, &a)) return ECC_ESIG;
-    lb_from_be(s, u1);
-    lb_csub(s, s, N);
-    lb_csub(r, r, N);
-    for (int i = 0; i < LB_N; i++)
-        if (s[i] != r[i]) return ECC_ESIG;
-    return ECC_OK;
+    sc_from_digest(s, u1); /* x mod n, from x < p < 2n; r < n already */
+    return lb_eq_mask(s, r) ? ECC_OK : ECC_ESIG;
 }
 
 int ecc_p256_compress(uint8_t out[33], const uint8_t pub[64]) {

@@ -63,15 +63,12 @@ void sha256_update(sha256_ctx *c, const uint8_t *data, unsigned n) {
 }
 
 void sha256_final(sha256_ctx *c, uint8_t out[32]) {
-    uint32_t bits = c->len << 3;
-    uint8_t b = 0x80;
-    do {
-        sha256_update(c, &b, 1);
-        b = 0;
-    } while ((c->len & 63) != 56);
-    /* bit length, big-endian; messages here stay far below 2^29 bytes */
-    for (int i = 56; i >= 0; i -= 8) {
-        b = (uint8_t)(i < 32 ? bits >> i : 0);
+    /* 0x80, z zero bytes, then the bit length as 8 big-endian bytes; the
+     * messages here stay far below 2^29 bytes */
+    uint32_t bits = c->len << 3, z = (55 - c->len) & 63;
+    for (uint32_t j = 0; j <= z + 8; j++) {
+        uint32_t i = z + 8 - j; /* bytes after this one */
+        uint8_t b = (uint8_t)(j == 0 ? 0x80 : i < 4 ? bits >> (8 * i) : 0);
         sha256_update(c, &b, 1);
     }
     for (int i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
@@ -83,17 +80,20 @@ void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t v[32], in
     sha256_ctx ctx;
     uint8_t pad[64], inner[32], b = (uint8_t)sep;
     for (int i = 0; i < 64; i++) pad[i] = (uint8_t)((i < 32 ? key[i] : 0) ^ 0x36);
-    sha256_init(&ctx);
-    sha256_update(&ctx, pad, 64);
-    sha256_update(&ctx, v, 32);
-    if (sep >= 0) sha256_update(&ctx, &b, 1);
-    if (xh) sha256_update(&ctx, xh, 64);
-    sha256_final(&ctx, inner);
-    for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
-    sha256_init(&ctx);
-    sha256_update(&ctx, pad, 64);
-    sha256_update(&ctx, inner, 32);
-    sha256_final(&ctx, out);
+    for (int pass = 0; pass < 2; pass++) {
+        sha256_init(&ctx);
+        sha256_update(&ctx, pad, 64);
+        if (pass) {
+            sha256_update(&ctx, inner, 32);
+            sha256_final(&ctx, out);
+        } else {
+            sha256_update(&ctx, v, 32);
+            if (sep >= 0) sha256_update(&ctx, &b, 1);
+            if (xh) sha256_update(&ctx, xh, 64);
+            sha256_final(&ctx, inner);
+            for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
+        }
+    }
     ecc_wipe(pad, sizeof pad);
     ecc_wipe(inner, sizeof inner);
 }

@@ -78,9 +78,12 @@ static const lbc P25519 = {0x1fff1fed, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x1ff
 /* Canonical little-endian bytes: carry strictly, then subtract p while >= p. */
 static void fe_tobytes(uint8_t out[32], const fe a) {
     fe r;
-    int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = a[i];
-    lb_carry(r, v); /* value < 2^256: limb 19 below 2^9 */
+    int32_t c = 0;
+    for (int i = 0; i < LB_N; i++) { /* value < 2^256: nothing carries out of limb 19 */
+        int32_t x = a[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
     lb_csub(r, r, P25519);
     lb_csub(r, r, P25519);
     lb_to_le(out, r);
@@ -157,12 +160,7 @@ static void fe_run(fe *s, const uint32_t *prog) {
 }
 
 int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
-    uint8_t k[32];
     fe s[NSLOT];
-    for (int i = 0; i < 32; i++) k[i] = scalar[i];
-    k[0] &= 248;
-    k[31] = (uint8_t)((k[31] & 127) | 64);
-
     lb_from_le(s[X1], u);
     s[X1][LB_N - 1] &= 0xff; /* RFC 7748: ignore the top bit of u */
     for (int i = 0; i < LB_N; i++) {
@@ -174,7 +172,8 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
 
     uint32_t swap = 0;
     for (int t = 254; t >= 0; t--) {
-        uint32_t bit = (k[t >> 3] >> (t & 7)) & 1;
+        /* the clamped scalar: bit 254 set, bits 0..2 clear (bit 255 unused) */
+        uint32_t bit = t == 254 ? 1 : t < 3 ? 0 : (scalar[t >> 3] >> (t & 7)) & 1;
         swap ^= bit;
         lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
         swap = bit;
@@ -184,7 +183,6 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
     fe_run(s, INVERT);
     fe_tobytes(shared, s[X2]);
 
-    ecc_wipe(k, sizeof k);
     ecc_wipe(s, sizeof s);
 
     uint8_t any = 0;
