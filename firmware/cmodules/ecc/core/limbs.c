@@ -1,8 +1,8 @@
 /* Radix-2^13 arithmetic shared by both curves (see limbs.h). */
 #include "limbs.h"
 
-/* The lx106 has a hand-scheduled lb_mul in lb_mul_xtensa.S; this is the same
- * algorithm in C for every other target. */
+/* The lx106 has lb_mul and lb_sqr in lb_mul_xtensa.S (five-row strips); this is
+ * the same strip method in C (four rows) for every other target. */
 #if !(defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__))
 static inline uint32_t mul16(uint32_t x, uint32_t y) { return x * y; }
 
