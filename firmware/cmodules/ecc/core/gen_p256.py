@@ -34,6 +34,11 @@ def c_words(name: str, x: int) -> str:
     return f"static const uint32_t {name}[8] = {{{vals}}};"
 
 
+def words(x: int) -> str:
+    """A value below 2^256 as eight 32-bit words, least significant first."""
+    return ", ".join(f"0x{(x >> (32 * i)) & 0xFFFFFFFF:08x}" for i in range(8))
+
+
 def add(p1: tuple[int, int] | None, p2: tuple[int, int] | None) -> tuple[int, int] | None:
     if p1 is None:
         return p2
@@ -76,17 +81,21 @@ def main() -> None:
         c_words("P_MINUS_2", P - 2),
         c_words("P_PLUS_1_DIV_4", (P + 1) // 4),
         c_words("N_MINUS_2", N - 2),
-        "/* Comb table: entry i-1 is sum of bit b of i times 2^(64 b) G, affine,",
-        " * Montgomery form, x then y. */",
-        "static const lbc COMB[15][2] = {",
+        "/* Signed comb table (pt_mul_comb in p256.c): entry u is G_3 plus or minus",
+        " * G_b for b = 0, 1, 2 (plus where bit b of u is set), G_b = 2^(64 b) G;",
+        " * affine, Montgomery form, x then y, each as eight 32-bit words, least",
+        " * significant first. */",
+        "static const uint32_t COMB[8][16] = {",
     ]
-    for i in range(1, 16):
-        pt = None
-        for b in range(4):
-            if i >> b & 1:
-                pt = add(pt, mul(2 ** (64 * b), (GX, GY)))
+    gb = [mul(2 ** (64 * b), (GX, GY)) for b in range(4)]
+    for u in range(8):
+        pt = gb[3]
+        for b in range(3):
+            q = gb[b]
+            assert q is not None
+            pt = add(pt, q if u >> b & 1 else (q[0], -q[1] % P))
         assert pt is not None
-        out.append(f"    {{{{{packed(pt[0] * R % P)}}},\n     {{{packed(pt[1] * R % P)}}}}},")
+        out.append(f"    {{{words(pt[0] * R % P)},\n     {words(pt[1] * R % P)}}},")
     out.append("};")
     print("\n".join(out))
 

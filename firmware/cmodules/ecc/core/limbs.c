@@ -1,8 +1,8 @@
 /* Radix-2^13 arithmetic shared by both curves (see limbs.h). */
 #include "limbs.h"
 
-/* The lx106 has a hand-scheduled lb_mul in lb_mul_xtensa.S; this is the same
- * algorithm in C for every other target. */
+/* The lx106 has lb_mul and lb_sqr in lb_mul_xtensa.S (five-row strips); this is
+ * the same strip method in C (four rows) for every other target. */
 #if !(defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__))
 static inline uint32_t mul16(uint32_t x, uint32_t y) { return x * y; }
 
@@ -122,14 +122,6 @@ void lb_unpack(lb r, const lbc c) {
         uint32_t w = c[i / 2];
         r[i] = (uint16_t)w;
         r[i + 1] = (uint16_t)(w >> 16);
-    }
-}
-
-void lb_cmov_c(lb r, const lbc c, uint32_t mask) {
-    for (int i = 0; i < LB_N; i += 2) {
-        uint32_t w = c[i / 2];
-        r[i] = (uint16_t)(r[i] ^ ((r[i] ^ w) & mask));
-        r[i + 1] = (uint16_t)(r[i + 1] ^ ((r[i + 1] ^ (w >> 16)) & mask));
     }
 }
 

@@ -43,9 +43,8 @@ void lb_to_le(uint8_t out[32], const lb a);
 uint32_t lb_csub(lb r, const lb a, const lbc m);
 /* 1 if a < m (limbs below 2^13), constant time. */
 uint32_t lb_lt(const lb a, const lbc m);
-/* A constant into working limbs; and a masked copy from a constant. */
+/* A constant into working limbs. */
 void lb_unpack(lb r, const lbc c);
-void lb_cmov_c(lb r, const lbc c, uint32_t mask);
 /* 1 if all limbs are zero, constant time. */
 uint32_t lb_is_zero(const lb a);
 /* r = mask ? a : r, mask all-ones or zero. */

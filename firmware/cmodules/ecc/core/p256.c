@@ -1,7 +1,7 @@
 /* P-256: Montgomery arithmetic on 20 limbs of 13 bits (R = 2^260), Jacobian
  * points with a complete, branch-free addition, a co-Z Montgomery ladder for
- * variable points, a 4-tooth comb over a constant table for the generator,
- * and Shamir's trick for verification.
+ * variable points, a signed 4-tooth comb over a constant table for the
+ * generator, and for verification the same comb with Shamir's trick.
  *
  * Field values are kept below 2^257 and scalars below 2n, with limbs below
  * 2^13; Montgomery products of such values stay in range because R >> p.
@@ -212,12 +212,14 @@ static void sc_add(lb r, const lb a, const lb b) {
     lb_csub(r, r, N);
 }
 
-/* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0.
+/* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0. Also
+ * used for verification (public input), where a variable-time inversion would
+ * be faster but is more code.
  * Fixed 3-bit windows over the public exponent n - 2 (86 windows, the top
  * one padded with zeros): 258 squarings and 86 multiplications by table
  * entries chosen by public indices. 3 bits rather than 4 keeps the table at
  * 320 bytes of stack. */
-__attribute__((noinline)) /* its table must not sit on the stack under pt_mul_base */
+__attribute__((noinline)) /* its table must not sit on the stack under pt_mul_comb */
 static void sc_inv(lb r, const lb a) {
     lb tab[8], x;
     lb_unpack(x, RR_N);
@@ -265,50 +267,10 @@ static void lb_add_n(lb r) {
     }
 }
 
-/* x / 2 mod n for x below n. */
-static void sc_half(lb x) {
-    if (x[0] & 1) lb_add_n(x);
+/* x >>= 1 (limbs below 2^13) */
+static void lb_shr1(lb x) {
     for (int i = 0; i < LB_N - 1; i++) x[i] = (uint16_t)((x[i] >> 1) | ((x[i + 1] & 1) << 12));
     x[LB_N - 1] >>= 1;
-}
-
-static int lb_is_one(const lb a) {
-    uint32_t x = a[0] ^ 1;
-    for (int i = 1; i < LB_N; i++) x |= a[i];
-    return x == 0;
-}
-
-/* a^-1 mod n by the binary extended Euclid: variable time, for public
- * values only (signature verification). a in [1, n-1]. */
-static void sc_inv_vartime(lb r, const lb a) {
-    lb u, v, x1, x2, t;
-    for (int i = 0; i < LB_N; i++) {
-        u[i] = a[i];
-        x1[i] = x2[i] = 0;
-    }
-    lb_unpack(v, N);
-    x1[0] = 1;
-    while (!lb_is_one(u) && !lb_is_one(v)) {
-        while (!(u[0] & 1)) {
-            for (int i = 0; i < LB_N - 1; i++) u[i] = (uint16_t)((u[i] >> 1) | ((u[i + 1] & 1) << 12));
-            u[LB_N - 1] >>= 1;
-            sc_half(x1);
-        }
-        while (!(v[0] & 1)) {
-            for (int i = 0; i < LB_N - 1; i++) v[i] = (uint16_t)((v[i] >> 1) | ((v[i + 1] & 1) << 12));
-            v[LB_N - 1] >>= 1;
-            sc_half(x2);
-        }
-        if (!lb_sub(t, u, v)) { /* u >= v */
-            for (int i = 0; i < LB_N; i++) u[i] = t[i];
-            if (lb_sub(x1, x1, x2)) lb_add_n(x1);
-        } else {
-            lb_sub(v, v, u);
-            if (lb_sub(x2, x2, x1)) lb_add_n(x2);
-        }
-    }
-    const uint16_t *res = lb_is_one(u) ? x1 : x2;
-    for (int i = 0; i < LB_N; i++) r[i] = res[i];
 }
 
 /* Plain product a*b mod n, canonical. */
@@ -350,33 +312,64 @@ static void pt_set_inf(pt *r) {
     for (int i = 0; i < LB_N; i++) r->z[i] = 0;
 }
 
-/* dbl-2001-b (a = -3). Infinity doubles to infinity (z3 = 0). */
+/* Point formulas as programs: two 16-bit ops per word,
+ * op = code | d << 3 | a << 7 | b << 11 (d = a op b, indices into an array of
+ * field element pointers), a zero op ends the program. An op with F_FULL is
+ * skipped when fp_run's skip argument is 1 (pt_add with an affine q). A call
+ * per field operation from C takes several times the bytes of an op. */
+enum { F_END, F_MUL, F_SQR, F_ADD, F_SUB };
+#define OP(c, d, a, b) ((uint32_t)(c) | (uint32_t)(d) << 3 | (uint32_t)(a) << 7 | (uint32_t)(b) << 11)
+#define OPS(x, y) ((x) | (y) << 16)
+#define MUL(d, a, b) OP(F_MUL, d, a, b)
+#define SQR(d, a) OP(F_SQR, d, a, 0)
+#define ADD(d, a, b) OP(F_ADD, d, a, b)
+#define SUB(d, a, b) OP(F_SUB, d, a, b)
+#define F_FULL 0x8000u
+
+static void fp_run(uint16_t *const *v, const uint32_t *prog, uint32_t skip) {
+    for (;; prog++) {
+        uint32_t w = *prog;
+        for (int h = 0; h < 2; h++, w >>= 16) {
+            uint32_t c = w & 7;
+            uint16_t *d = v[(w >> 3) & 15], *a = v[(w >> 7) & 15], *b = v[(w >> 11) & 15];
+            if (c == F_END) return;
+            if ((w >> 15) & skip & 1) continue;
+            if (c == F_MUL) fp_mul(d, a, b);
+            else if (c == F_SQR) fp_sqr(d, a);
+            else if (c == F_ADD) fp_add(d, a, b);
+            else fp_sub(d, a, b);
+        }
+    }
+}
+
+/* Slots shared by the point programs: p, then q or the result, then
+ * temporaries. */
+enum { PX, PY, PZ, QX, QY, QZ, T0, T1, T2, T3, T4, T5, T6, T7, T8 };
+
+/* dbl-2001-b (a = -3): (QX, QY, QZ) = 2 (PX, PY, PZ); T0 delta then beta,
+ * T1 gamma, T2 alpha, T3 scratch. The result may alias p. */
+static const uint32_t DOUBLE[] = {
+    OPS(SQR(T0, PZ), SQR(T1, PY)),
+    OPS(SUB(T3, PX, T0), ADD(T2, PX, T0)),
+    OPS(MUL(T2, T2, T3), ADD(T3, T2, T2)),
+    OPS(ADD(T2, T2, T3), ADD(T3, PY, PZ)),  /* alpha = 3 (x - delta)(x + delta) */
+    OPS(SQR(T3, T3), SUB(T3, T3, T1)),
+    OPS(SUB(QZ, T3, T0), MUL(T0, PX, T1)),  /* (y + z)^2 - gamma - delta */
+    OPS(ADD(T0, T0, T0), ADD(T0, T0, T0)),  /* 4 beta */
+    OPS(SQR(T3, T2), SUB(T3, T3, T0)),
+    OPS(SUB(QX, T3, T0), SUB(T0, T0, QX)),  /* alpha^2 - 8 beta */
+    OPS(MUL(T0, T0, T2), SQR(T1, T1)),
+    OPS(ADD(T1, T1, T1), ADD(T1, T1, T1)),
+    OPS(ADD(T1, T1, T1), SUB(QY, T0, T1)),  /* alpha (4 beta - x3) - 8 gamma^2 */
+    0,
+};
+
+/* Infinity doubles to infinity (z3 = 0). r may alias p. */
 static void pt_double(pt *r, const pt *p) {
-    lb d, g, a, t; /* delta then beta, gamma, alpha, scratch */
-    fp_sqr(d, p->z);
-    fp_sqr(g, p->y);
-    fp_sub(t, p->x, d);
-    fp_add(a, p->x, d);
-    fp_mul(a, a, t);
-    fp_add(t, a, a);
-    fp_add(a, a, t);                 /* alpha = 3 (x - delta)(x + delta) */
-    fp_add(t, p->y, p->z);
-    fp_sqr(t, t);
-    fp_sub(t, t, g);
-    fp_sub(r->z, t, d);              /* (y + z)^2 - gamma - delta; y, z no longer read */
-    fp_mul(d, p->x, g);
-    fp_add(d, d, d);
-    fp_add(d, d, d);                 /* 4 beta = 4 x gamma */
-    fp_sqr(t, a);
-    fp_sub(t, t, d);
-    fp_sub(r->x, t, d);              /* alpha^2 - 8 beta */
-    fp_sub(d, d, r->x);
-    fp_mul(d, d, a);
-    fp_sqr(g, g);
-    fp_add(g, g, g);
-    fp_add(g, g, g);
-    fp_add(g, g, g);                 /* 8 gamma^2 */
-    fp_sub(r->y, d, g);
+    lb t[4];
+    uint16_t *v[T4] = {(uint16_t *)p->x, (uint16_t *)p->y, (uint16_t *)p->z, r->x, r->y, r->z,
+                       t[0], t[1], t[2], t[3]};
+    fp_run(v, DOUBLE, 0);
 }
 
 /* How pt_add treats p == q, where the addition formula fails. */
@@ -386,65 +379,56 @@ enum {
     ADD_AFFINE_Q = 4, /* flag: q has z = 1 (or is infinity), saving four products */
 };
 
-/* add-2007-bl; infinity on either side returns the other, and p == q takes
- * the doubling as `mode` says. r may alias p or q. */
+/* add-2007-bl into T0..T6 = h, z1z1, t, z2z2, u1, s1, s2: the sum lands in
+ * (T0, T1, T2), 2r in T6. T7, T8 are u1 and s1 as first read: T4, T5, or x1
+ * and y1 when q is affine, when QZ also stands for z1 and the F_FULL ops are
+ * skipped ((z1 + 1)^2 - z1z1 - 1 = 2 z1). */
+static const uint32_t ADD_PQ[] = {
+    OPS(SQR(T3, QZ) | F_FULL, MUL(T4, PX, T3) | F_FULL),
+    OPS(MUL(T5, PY, QZ) | F_FULL, MUL(T5, T5, T3) | F_FULL),
+    OPS(SQR(T1, PZ), MUL(T0, QX, T1)),       /* u2 */
+    OPS(MUL(T6, QY, PZ), MUL(T6, T6, T1)),
+    OPS(SUB(T0, T0, T7), SUB(T6, T6, T8)),   /* h = u2 - u1, r / 2 */
+    OPS(ADD(T2, PZ, QZ), SQR(T2, T2) | F_FULL),
+    OPS(SUB(T2, T2, T1) | F_FULL, SUB(T2, T2, T3) | F_FULL),
+    OPS(MUL(T2, T2, T0), ADD(T1, T0, T0)),   /* z3 = ((z1 + z2)^2 - z1z1 - z2z2) h */
+    OPS(SQR(T1, T1), MUL(T3, T0, T1)),       /* i = (2h)^2, j = h i */
+    OPS(ADD(T6, T6, T6), MUL(T4, T7, T1)),   /* r, v = u1 i */
+    OPS(SQR(T1, T6), SUB(T1, T1, T3)),
+    OPS(SUB(T1, T1, T4), SUB(T0, T1, T4)),   /* x3 = r^2 - j - 2v */
+    OPS(SUB(T4, T4, T0), MUL(T4, T4, T6)),
+    OPS(MUL(T5, T8, T3), ADD(T5, T5, T5)),
+    OPS(SUB(T1, T4, T5), 0),                 /* y3 = r (v - x3) - 2 s1 j */
+};
+
+/* Infinity on either side returns the other, and p == q takes the doubling
+ * as `mode` says. r may alias p or q. */
 static void pt_add(pt *r, const pt *p, const pt *q, int mode) {
-    /* Seven slots. The result is built in the first three as o, and the
-     * doubling, when needed, lands in the next three once they are dead. */
+    /* The result is built in the first three slots as o, and the doubling,
+     * when needed, lands in the next three once they are dead. */
     union {
-        struct {
-            lb h, z1z1, t, z2z2, u1, s1, s2;
-        } v;
+        lb t[7];
         struct {
             pt o, d;
             lb spare;
         } p;
     } w;
-    uint16_t *h = w.v.h, *z1z1 = w.v.z1z1, *t = w.v.t, *z2z2 = w.v.z2z2;
-    uint16_t *u1 = w.v.u1, *s1 = w.v.s1, *s2 = w.v.s2;
-    int affine = mode & ADD_AFFINE_Q;
-    fp_sqr(z1z1, p->z);
+    uint32_t affine = (mode & ADD_AFFINE_Q) ? 1 : 0;
+    uint16_t *v[T8 + 1] = {(uint16_t *)p->x, (uint16_t *)p->y, (uint16_t *)p->z,
+                           (uint16_t *)q->x, (uint16_t *)q->y, (uint16_t *)q->z};
+    for (int i = 0; i < 7; i++) v[T0 + i] = w.t[i];
+    v[T7] = w.t[4];
+    v[T8] = w.t[5];
     if (affine) {
-        for (int i = 0; i < LB_N; i++) {
-            u1[i] = p->x[i];
-            s1[i] = p->y[i];
-        }
-    } else {
-        fp_sqr(z2z2, q->z);
-        fp_mul(u1, p->x, z2z2);
-        fp_mul(s1, p->y, q->z);
-        fp_mul(s1, s1, z2z2);
+        v[QZ] = (uint16_t *)p->z;
+        v[T7] = (uint16_t *)p->x;
+        v[T8] = (uint16_t *)p->y;
     }
-    fp_mul(h, q->x, z1z1);           /* u2 */
-    fp_mul(s2, q->y, p->z);
-    fp_mul(s2, s2, z1z1);
-    fp_sub(h, h, u1);                /* h = u2 - u1 */
-    fp_sub(s2, s2, s1);              /* r / 2 */
-    uint32_t same = fp_is_zero(h) & fp_is_zero(s2);
+    fp_run(v, ADD_PQ, affine);
+    /* p == q: h = 0 and r = 0, so z3 = 0 and 2r = 0 (z3 is 2 z1 z2 h, which
+     * only infinity on one side also zeroes, and then that side decides). */
+    uint32_t same = fp_is_zero(w.p.o.z) & fp_is_zero(w.t[6]);
     uint32_t p_inf = fp_is_zero(p->z), q_inf = fp_is_zero(q->z);
-    if (affine) {
-        fp_add(t, p->z, p->z);       /* (z1 + 1)^2 - z1z1 - 1 = 2 z1 */
-    } else {
-        fp_add(t, p->z, q->z);
-        fp_sqr(t, t);
-        fp_sub(t, t, z1z1);
-        fp_sub(t, t, z2z2);
-    }
-    fp_mul(t, t, h);                 /* z3 = ((z1 + z2)^2 - z1z1 - z2z2) h: o.z */
-    fp_add(z1z1, h, h);
-    fp_sqr(z1z1, z1z1);              /* i = (2h)^2 */
-    fp_mul(z2z2, h, z1z1);           /* j = h i */
-    fp_add(s2, s2, s2);              /* r */
-    fp_mul(u1, u1, z1z1);            /* v = u1 i */
-    fp_sqr(z1z1, s2);
-    fp_sub(z1z1, z1z1, z2z2);
-    fp_sub(z1z1, z1z1, u1);
-    fp_sub(h, z1z1, u1);             /* x3 = r^2 - j - 2v: o.x */
-    fp_sub(u1, u1, h);
-    fp_mul(u1, u1, s2);
-    fp_mul(s1, s1, z2z2);
-    fp_add(s1, s1, s1);
-    fp_sub(z1z1, u1, s1);            /* y3 = r (v - x3) - 2 s1 j: o.y */
     if ((mode & ADD_COMPLETE) || ((mode & ADD_VARTIME) && (same & (1 ^ p_inf) & (1 ^ q_inf)))) {
         pt_double(&w.p.d, p);
         pt_cmov(&w.p.o, &w.p.d, ct_mask(same));
@@ -498,55 +482,43 @@ static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
     return ok & on_curve(r->x, r->y);
 }
 
-/* Co-Z addition (ZADDU): (x1, y1) + (x2, y2), Jacobian with the common z.
- * The sum replaces (x2, y2), (x1, y1) becomes the same point rescaled to the
- * new common z, which is updated. Needs x1 != x2. 4M + 2S, plus 1M for z. */
-static void zaddu(lb x1, lb y1, lb x2, lb y2, lb z) {
-    lb c, w1, w2, d;
-    fp_sub(c, x1, x2);
-    fp_mul(z, z, c);
-    fp_sqr(c, c);
-    fp_mul(w1, x1, c);
-    fp_mul(w2, x2, c);
-    fp_sub(d, y1, y2);
-    fp_sub(c, w1, w2);
-    fp_mul(y1, y1, c);  /* y1 (w1 - w2): y1 rescaled */
-    fp_sqr(c, d);
-    fp_sub(c, c, w1);
-    fp_sub(x2, c, w2);  /* d^2 - w1 - w2 */
-    fp_sub(c, w1, x2);
-    fp_mul(c, c, d);
-    fp_sub(y2, c, y1);  /* d (w1 - x3) - y1 (w1 - w2) */
-    for (int i = 0; i < LB_N; i++) x1[i] = w1[i];
-}
+/* One step of the co-Z ladder, on (QX, QY) = R_b and (T0, T1) = R_(1-b) at
+ * the common z (T2), temporaries T3..T7 (c, w1, w2, a1, s).
+ * Conjugate co-Z addition (ZADDC), 5M + 3S (+1M for z): slot 1 becomes
+ * R0 + R1, slot 0 R_b - R_(1-b) = +-P. Then co-Z addition (ZADDU), 4M + 2S
+ * (+1M for z): slot 0 becomes R0 + R1 +- P = 2 R_b, slot 1 the same R0 + R1
+ * rescaled. Both need distinct x (see pt_mul). */
+static const uint32_t LADDER[] = {
+    /* ZADDC(x1, y1 = QX, QY; x2, y2 = T0, T1) */
+    OPS(SUB(T3, QX, T0), MUL(T2, T2, T3)),
+    OPS(SQR(T3, T3), MUL(T4, QX, T3)),      /* w1 */
+    OPS(MUL(T5, T0, T3), SUB(T3, T4, T5)),  /* w2 */
+    OPS(MUL(T6, QY, T3), ADD(T7, QY, T1)),  /* a1 = y1 (w1 - w2), s = y1 + y2 */
+    OPS(SUB(T1, QY, T1), SQR(T3, T1)),
+    OPS(SUB(T3, T3, T4), SUB(T0, T3, T5)),
+    OPS(SUB(T3, T4, T0), MUL(T3, T3, T1)),
+    OPS(SUB(T1, T3, T6), SQR(T3, T7)),      /* sum */
+    OPS(SUB(T3, T3, T4), SUB(QX, T3, T5)),
+    OPS(SUB(T3, T4, QX), MUL(T3, T3, T7)),
+    OPS(SUB(QY, T3, T6),                    /* difference */
+    /* ZADDU(x1, y1 = T0, T1; x2, y2 = QX, QY): the sum into (QX, QY), (T0, T1)
+     * rescaled; d in T6 */
+        SUB(T3, T0, QX)),
+    OPS(MUL(T2, T2, T3), SQR(T3, T3)),
+    OPS(MUL(T0, T0, T3), MUL(T5, QX, T3)),  /* w1 (x1 rescaled), w2 */
+    OPS(SUB(T6, T1, QY), SUB(T3, T0, T5)),
+    OPS(MUL(T1, T1, T3), SQR(T3, T6)),      /* y1 (w1 - w2): y1 rescaled */
+    OPS(SUB(T3, T3, T0), SUB(QX, T3, T5)),  /* d^2 - w1 - w2 */
+    OPS(SUB(T3, T0, QX), MUL(T3, T3, T6)),
+    OPS(SUB(QY, T3, T1), 0),                /* d (w1 - x3) - y1 (w1 - w2) */
+};
 
-/* Conjugate co-Z addition (ZADDC): (x2, y2) becomes (x1, y1) + (x2, y2) and
- * (x1, y1) becomes (x1, y1) - (x2, y2), both at the new common z. 5M + 3S,
- * plus 1M for z. */
-static void zaddc(lb x1, lb y1, lb x2, lb y2, lb z) {
-    lb c, w1, w2, a1, s;
-    fp_sub(c, x1, x2);
-    fp_mul(z, z, c);
-    fp_sqr(c, c);
-    fp_mul(w1, x1, c);
-    fp_mul(w2, x2, c);
-    fp_sub(c, w1, w2);
-    fp_mul(a1, y1, c);
-    fp_add(s, y1, y2);
-    fp_sub(y2, y1, y2);
-    fp_sqr(c, y2);
-    fp_sub(c, c, w1);
-    fp_sub(x2, c, w2);
-    fp_sub(c, w1, x2);
-    fp_mul(c, c, y2);
-    fp_sub(y2, c, a1);  /* sum */
-    fp_sqr(c, s);
-    fp_sub(c, c, w1);
-    fp_sub(x1, c, w2);
-    fp_sub(c, w1, x1);
-    fp_mul(c, c, s);
-    fp_sub(y1, c, a1);  /* difference */
-}
+/* P at the z of 2P: x z^2, y z^3 into (QX, QY), z in T2. */
+static const uint32_t RESCALE[] = {
+    OPS(SQR(T3, T2), MUL(QX, PX, T3)),
+    OPS(MUL(T3, T3, T2), MUL(QY, PY, T3)),
+    0,
+};
 
 /* all-ones if a == b (limbs below 2^13), constant time */
 static uint32_t lb_eq_mask(const lb a, const lb b) {
@@ -564,35 +536,20 @@ static uint32_t lb_eq_mask(const lb a, const lb b) {
  * that fails only for k' in [2n - 2, 2n + 1], that is k in {1, n-2, n-1}:
  * their results (P, -2P, -P) are computed aside and selected. */
 static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
-    lb kk, t, x0, y0, x1, y1, z;
+    lb kk, t[6];
+    pt e;
     lb_from_be(kk, k);
     lb_add_n(kk);
-    for (int i = 0; i < LB_N; i++) t[i] = kk[i];
-    lb_add_n(t);
-    lb_cmov(kk, t, ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
+    for (int i = 0; i < LB_N; i++) t[0][i] = kk[i];
+    lb_add_n(t[0]);
+    lb_cmov(kk, t[0], ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
 
-    /* R0 = P and R1 = 2P at the common z = 2y (y0 is y^2 for a moment). */
-    fp_add(z, p->y, p->y);
-    fp_sqr(y0, p->y);
-    fp_mul(x0, p->x, y0);
-    fp_add(x0, x0, x0);
-    fp_add(x0, x0, x0);          /* 4 x y^2: x rescaled */
-    fp_sqr(y0, y0);
-    fp_add(y0, y0, y0);
-    fp_add(y0, y0, y0);
-    fp_add(y0, y0, y0);          /* 8 y^4: y rescaled */
-    lb_unpack(t, ONE_P);
-    fp_sub(x1, p->x, t);
-    fp_add(t, p->x, t);
-    fp_mul(t, t, x1);
-    fp_add(x1, t, t);
-    fp_add(t, x1, t);            /* m = 3 (x - 1)(x + 1) */
-    fp_sqr(x1, t);
-    fp_sub(x1, x1, x0);
-    fp_sub(x1, x1, x0);          /* m^2 - 2S */
-    fp_sub(y1, x0, x1);
-    fp_mul(y1, y1, t);
-    fp_sub(y1, y1, y0);          /* m (S - x3) - 8 y^4 */
+    /* R1 = 2P (z = 2y), and R0 = P rescaled to that z: slot 0 is (r->x,
+     * r->y), slot 1 (e.x, e.y), the common z e.z. */
+    uint16_t *v[T8] = {(uint16_t *)p->x, (uint16_t *)p->y, 0, r->x, r->y, 0, e.x, e.y, e.z,
+                       t[1], t[2], t[3], t[4], t[5]};
+    pt_double(&e, p);
+    fp_run(v, RESCALE, 0);
 
     uint32_t swap = 0;
     int limb = 19, bit = 8; /* bit 255; no division in the core */
@@ -603,60 +560,103 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
             limb--;
         }
         swap ^= b;
-        lb_cswap2(x0, x1, y0, y1, ct_mask(swap));
+        lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
         swap = b;
         /* slot 0 holds R_b, slot 1 holds R_(1-b) */
-        zaddc(x0, y0, x1, y1, z); /* slot 1 = R0 + R1, slot 0 = R_b - R_(1-b) = +-P */
-        zaddu(x1, y1, x0, y0, z); /* slot 0 = R0 + R1 +- P = 2 R_b */
+        fp_run(v, LADDER, 0);
     }
-    lb_cswap2(x0, x1, y0, y1, ct_mask(swap));
-    for (int i = 0; i < LB_N; i++) {
-        r->x[i] = x0[i];
-        r->y[i] = y0[i];
-        r->z[i] = z[i];
-    }
+    lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
+    for (int i = 0; i < LB_N; i++) r->z[i] = e.z[i];
 
     /* The three scalars the ladder cannot take. */
     lb_from_be(kk, k);
-    lb_one(t);
-    pt_cmov(r, p, lb_eq_mask(kk, t));          /* k = 1: P */
-    lb_unpack(x1, N);
-    lb_sub(x1, x1, t);
-    uint32_t m1 = lb_eq_mask(kk, x1);          /* k = n - 1: -P */
-    lb_sub(x1, x1, t);
-    uint32_t m2 = lb_eq_mask(kk, x1);          /* k = n - 2: -2P */
-    pt e;
+    lb_one(t[0]);
+    pt_cmov(r, p, lb_eq_mask(kk, t[0]));       /* k = 1: P */
+    lb_unpack(t[1], N);
+    lb_sub(t[1], t[1], t[0]);
+    uint32_t m1 = lb_eq_mask(kk, t[1]);        /* k = n - 1: -P */
+    lb_sub(t[1], t[1], t[0]);
+    uint32_t m2 = lb_eq_mask(kk, t[1]);        /* k = n - 2: -2P */
     pt_double(&e, p);
     pt_cmov(&e, p, m1);
     fp_neg(e.y, e.y);
     pt_cmov(r, &e, m1 | m2);
-    ecc_wipe(kk, sizeof kk); ecc_wipe(t, sizeof t);
-    ecc_wipe(x0, sizeof x0); ecc_wipe(y0, sizeof y0);
-    ecc_wipe(x1, sizeof x1); ecc_wipe(y1, sizeof y1); ecc_wipe(z, sizeof z);
+    ecc_wipe(kk, sizeof kk);
+    ecc_wipe(t, sizeof t);
+    ecc_wipe(&e, sizeof e);
 }
 
-/* k*G with the comb: bits i, i+64, i+128, i+192 of k select a table entry.
- * Here p == q cannot be ruled out as simply, so additions are complete
- * unless the scalar is public. */
-static void pt_mul_base(pt *r, const uint8_t k[32], int mode) {
-    pt s;
-    pt_set_inf(r);
-    for (int i = 63; i >= 0; i--) {
-        pt_double(r, r);
-        uint32_t idx = 0;
-        for (int b = 0; b < 4; b++) {
-            int bit = i + 64 * b;
-            idx |= (uint32_t)((k[31 - (bit >> 3)] >> (bit & 7)) & 1) << b;
-        }
-        pt_set_inf(&s);
-        for (uint32_t j = 1; j <= 15; j++) {
-            uint32_t m = ct_mask(1 & ((idx ^ j) - 1) >> 31);
-            lb_cmov_c(s.x, COMB[j - 1][0], m);
-            lb_cmov_c(s.y, COMB[j - 1][1], m);
-            lb_cmov_c(s.z, ONE_P, m);
-        }
-        pt_add(r, r, &s, mode | ADD_AFFINE_Q);
+/* The comb's point for column j: sum over b of (2 m_(j+64b) - 1) 2^(64b) G,
+ * negated when neg is 1, with m the recoded scalar as little-endian bytes
+ * (pt_mul_comb). The sign of the top tooth chooses between entry u and its
+ * negation, the other teeth relative to it choose u. Constant time: every
+ * entry is read, and m is only indexed by j. */
+__attribute__((noinline)) static void comb_point(pt *s, const uint8_t m[32], int j, uint32_t neg) {
+    union {
+        uint32_t w[16];
+        lb t; /* -y, once w is spent */
+    } x;
+    uint32_t *w = x.w;
+    uint8_t bytes[64];
+    int sh = j & 7;
+    uint32_t top = (m[(j + 192) >> 3] >> sh) & 1, u = 0;
+    for (int b = 0; b < 3; b++) u |= (1 ^ top ^ ((m[(j + 64 * b) >> 3] >> sh) & 1)) << b;
+    for (int i = 0; i < 16; i++) w[i] = 0;
+    for (uint32_t e = 0; e < 8; e++) {
+        uint32_t mask = ct_mask(1 & ((u ^ e) - 1) >> 31);
+        for (int i = 0; i < 16; i++) w[i] |= COMB[e][i] & mask;
     }
+    for (int i = 0; i < 64; i++) bytes[i] = (uint8_t)(w[i >> 2] >> (8 * (i & 3)));
+    lb_from_le(s->x, bytes);
+    lb_from_le(s->y, bytes + 32);
+    fp_neg(x.t, s->y);
+    lb_cmov(s->y, x.t, ct_mask(1 ^ top ^ neg));
+    lb_unpack(s->z, ONE_P);
+    ecc_wipe(bytes, sizeof bytes);
+    ecc_wipe(&x, sizeof x);
+}
+
+/* r = k G, plus k2 q when q is given (verification: public inputs, variable
+ * time), by a signed comb with four teeth 64 bits apart: 64 doublings and
+ * 64 additions of table points, none of them infinity.
+ *
+ * The comb takes an odd scalar: k' = k, or n - k with every point negated.
+ * Then m = (k' + 2^256 - 1) / 2 = (k' >> 1) + 2^255 gives
+ * k' = sum_i (2 m_i - 1) 2^i, every digit +-1. With q, the same loop runs on
+ * for 256 bits and adds q where k2 has a bit (Shamir's trick). Here p == q
+ * cannot be ruled out as simply, so additions are complete unless the inputs
+ * are public. k may be 0 (verification): it then adds up to infinity. */
+/* The comb's recoding (see pt_mul_comb): m as little-endian bytes; returns
+ * 1 if k was even (n - k taken). Its own frame, off the additions' stack. */
+__attribute__((noinline)) static uint32_t comb_recode(uint8_t m[32], const uint8_t k[32]) {
+    lb kk, t;
+    lb_from_be(kk, k);
+    lb_unpack(t, N);
+    lb_sub(t, t, kk);
+    uint32_t even = 1 ^ (kk[0] & 1);
+    lb_cmov(kk, t, ct_mask(even));
+    lb_shr1(kk);
+    kk[LB_N - 1] |= 1 << 8; /* 2^255 = 2^(13 * 19 + 8) */
+    lb_to_le(m, kk);
+    ecc_wipe(kk, sizeof kk);
+    ecc_wipe(t, sizeof t);
+    return even;
+}
+
+static void pt_mul_comb(pt *r, const uint8_t k[32], const uint8_t *k2, const pt *q, int mode) {
+    uint8_t m[32];
+    pt s;
+    uint32_t even = comb_recode(m, k);
+    pt_set_inf(r);
+    for (int i = q ? 255 : 63; i >= 0; i--) {
+        pt_double(r, r);
+        if (q && ((k2[31 - (i >> 3)] >> (i & 7)) & 1)) pt_add(r, r, q, mode | ADD_AFFINE_Q);
+        if (i < 64) {
+            comb_point(&s, m, i, even);
+            pt_add(r, r, &s, mode | ADD_AFFINE_Q);
+        }
+    }
+    ecc_wipe(m, sizeof m);
     ecc_wipe(&s, sizeof s);
 }
 
@@ -666,7 +666,7 @@ int ecc_p256_public(uint8_t pub[64], const uint8_t priv[32]) {
     lb d;
     pt q;
     if (!sc_from_bytes(d, priv)) return ECC_ESCALAR;
-    pt_mul_base(&q, priv, ADD_COMPLETE);
+    pt_mul_comb(&q, priv, 0, 0, ADD_COMPLETE);
     pt_to_affine(pub, pub + 32, &q);
     ecc_wipe(&q, sizeof q);
     ecc_wipe(d, sizeof d);
@@ -711,26 +711,25 @@ typedef struct {
     uint8_t k[32], v[32];
 } drbg;
 
-static void drbg_init(drbg *g, const uint8_t x[32], const uint8_t h1[32]) {
-    const uint8_t zero = 0, one = 1; /* on the stack: no byte-wide rodata */
+/* K and V from xh = int2octets(x) || bits2octets(h1). */
+static void drbg_init(drbg *g, const uint8_t xh[64]) {
     for (int i = 0; i < 32; i++) {
         g->k[i] = 0;
         g->v[i] = 1;
     }
-    hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, x, 32, h1, 32);
-    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
-    hmac_sha256(g->k, g->k, g->v, 32, &one, 1, x, 32, h1, 32);
-    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    for (int sep = 0; sep < 2; sep++) {
+        hmac_sha256(g->k, g->k, g->v, sep, xh);
+        hmac_sha256(g->v, g->k, g->v, -1, 0);
+    }
 }
 
 /* Next candidate nonce; the caller rejects k = 0 or k >= n and asks again. */
 static void drbg_next(drbg *g, uint8_t out[32], int again) {
-    const uint8_t zero = 0;
     if (again) {
-        hmac_sha256(g->k, g->k, g->v, 32, &zero, 1, 0, 0, 0, 0);
-        hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+        hmac_sha256(g->k, g->k, g->v, 0, 0);
+        hmac_sha256(g->v, g->k, g->v, -1, 0);
     }
-    hmac_sha256(g->v, g->k, g->v, 32, 0, 0, 0, 0, 0, 0);
+    hmac_sha256(g->v, g->k, g->v, -1, 0);
     for (int i = 0; i < 32; i++) out[i] = g->v[i];
 }
 
@@ -739,7 +738,7 @@ static void drbg_next(drbg *g, uint8_t out[32], int again) {
  * coordinate bytes. */
 __attribute__((noinline)) static void nonce_r(lb r, const uint8_t kb[32], uint8_t scratch32[32]) {
     pt q;
-    pt_mul_base(&q, kb, ADD_COMPLETE);
+    pt_mul_comb(&q, kb, 0, 0, ADD_COMPLETE);
     pt_to_affine(scratch32, 0, &q);
     lb_from_be(r, scratch32);
     lb_csub(r, r, N); /* x < p < 2n */
@@ -748,9 +747,11 @@ __attribute__((noinline)) static void nonce_r(lb r, const uint8_t kb[32], uint8_
 
 /* RFC 6979 state from the key and the digest reduced mod n (bits2octets). */
 __attribute__((noinline)) static void drbg_start(drbg *g, const uint8_t priv[32], const lb z) {
-    uint8_t h1[32];
-    sc_to_bytes(h1, z);
-    drbg_init(g, priv, h1);
+    uint8_t xh[64];
+    for (int i = 0; i < 32; i++) xh[i] = priv[i];
+    sc_to_bytes(xh + 32, z);
+    drbg_init(g, xh);
+    ecc_wipe(xh, sizeof xh);
 }
 
 /* s = (z + r d) / k for the key and nonce bytes, into s_out; 0 if s == 0. */
@@ -792,48 +793,22 @@ int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[
     return ECC_OK;
 }
 
-/* u1 G + u2 Q for public scalars (Shamir's trick): one doubling per bit and
- * an addition of G, Q or G + Q where the bits say. Variable time; small stack
- * (no window table). r must not alias q. */
-static void pt_mul2_vartime(pt *r, const uint8_t u1[32], const uint8_t u2[32], const pt *q) {
-    pt g, gq;
-    lb_unpack(g.x, COMB[0][0]);
-    lb_unpack(g.y, COMB[0][1]);
-    lb_unpack(g.z, ONE_P);
-    pt_add(&gq, q, &g, ADD_VARTIME | ADD_AFFINE_Q);
-    pt_set_inf(r);
-    int started = 0;
-    for (int i = 255; i >= 0; i--) {
-        if (started) pt_double(r, r);
-        uint32_t idx = ((uint32_t)(u1[31 - (i >> 3)] >> (i & 7)) & 1) |
-                       ((uint32_t)((u2[31 - (i >> 3)] >> (i & 7)) & 1) << 1);
-        if (idx == 1) pt_add(r, r, &g, ADD_VARTIME | ADD_AFFINE_Q);
-        if (idx == 2) pt_add(r, r, q, ADD_VARTIME | ADD_AFFINE_Q);
-        if (idx == 3) pt_add(r, r, &gq, ADD_VARTIME);
-        started |= idx != 0;
-    }
-}
-
 int ecc_p256_verify(const uint8_t pub[64], const uint8_t digest[32], const uint8_t sig[64]) {
     lb r, s, w;
     pt q, a;
     uint8_t u1[32], u2[32];
     if (!pt_from_bytes(&q, pub)) return ECC_EPOINT;
     if (!sc_from_bytes(r, sig) || !sc_from_bytes(s, sig + 32)) return ECC_ESIG;
-    sc_inv_vartime(w, s);
+    sc_inv(w, s);
     sc_from_digest(s, digest);
     sc_mulmod(s, s, w);
     sc_to_bytes(u1, s); /* z / s */
     sc_mulmod(s, r, w);
     sc_to_bytes(u2, s); /* r / s */
-    pt_mul2_vartime(&a, u1, u2, &q);
+    pt_mul_comb(&a, u1, u2, &q, ADD_VARTIME);
     if (!pt_to_affine(u1, 0, &a)) return ECC_ESIG;
-    lb_from_be(s, u1);
-    lb_csub(s, s, N);
-    lb_csub(r, r, N);
-    for (int i = 0; i < LB_N; i++)
-        if (s[i] != r[i]) return ECC_ESIG;
-    return ECC_OK;
+    sc_from_digest(s, u1); /* x mod n, from x < p < 2n; r < n already */
+    return lb_eq_mask(s, r) ? ECC_OK : ECC_ESIG;
 }
 
 int ecc_p256_compress(uint8_t out[33], const uint8_t pub[64]) {

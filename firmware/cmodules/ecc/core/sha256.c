@@ -19,9 +19,11 @@ static const uint32_t K[64] = {
 
 static uint32_t ror(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
+/* One block. The working variables a..h are s[0..7], shifted down a place
+ * per round: more memory traffic than eight named variables, much less code. */
 static void compress(uint32_t h[8], const uint8_t blk[64]) {
-    uint32_t w[16];
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    uint32_t w[16], s[8];
+    for (int i = 0; i < 8; i++) s[i] = h[i];
     for (int i = 0; i < 64; i++) {
         uint32_t x;
         if (i < 16) {
@@ -33,20 +35,17 @@ static void compress(uint32_t h[8], const uint8_t blk[64]) {
                 (ror(s1, 17) ^ ror(s1, 19) ^ (s1 >> 10));
         }
         w[i & 15] = x;
-        uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + x;
-        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        hh = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
+        uint32_t a = s[0], e = s[4];
+        uint32_t t1 = s[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & s[5]) ^ (~e & s[6])) +
+                      K[i] + x;
+        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & (s[1] | s[2])) | (s[1] & s[2]));
+        for (int j = 7; j > 0; j--) s[j] = s[j - 1];
+        s[4] += t1;
+        s[0] = t1 + t2;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d;
-    h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    for (int i = 0; i < 8; i++) h[i] += s[i];
     ecc_wipe(w, sizeof w);
+    ecc_wipe(s, sizeof s);
 }
 
 void sha256_init(sha256_ctx *c) {
@@ -64,37 +63,37 @@ void sha256_update(sha256_ctx *c, const uint8_t *data, unsigned n) {
 }
 
 void sha256_final(sha256_ctx *c, uint8_t out[32]) {
-    uint32_t bits = c->len << 3;
-    uint8_t pad = 0x80;
-    sha256_update(c, &pad, 1);
-    pad = 0;
-    while ((c->len & 63) != 56) sha256_update(c, &pad, 1);
-    /* bit length, big-endian; messages here stay far below 2^29 bytes */
-    uint8_t lenbe[8] = {0, 0, 0, 0, (uint8_t)(bits >> 24), (uint8_t)(bits >> 16),
-                        (uint8_t)(bits >> 8), (uint8_t)bits};
-    sha256_update(c, lenbe, 8);
+    /* 0x80, z zero bytes, then the bit length as 8 big-endian bytes; the
+     * messages here stay far below 2^29 bytes */
+    uint32_t bits = c->len << 3, z = (55 - c->len) & 63;
+    for (uint32_t j = 0; j <= z + 8; j++) {
+        uint32_t i = z + 8 - j; /* bytes after this one */
+        uint8_t b = (uint8_t)(j == 0 ? 0x80 : i < 4 ? bits >> (8 * i) : 0);
+        sha256_update(c, &b, 1);
+    }
     for (int i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
     ecc_wipe(c, sizeof *c);
 }
 
-void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t *a, unsigned an,
-                 const uint8_t *b, unsigned bn, const uint8_t *c, unsigned cn, const uint8_t *d,
-                 unsigned dn) {
+void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t v[32], int sep,
+                 const uint8_t *xh) {
     sha256_ctx ctx;
-    uint8_t pad[64], inner[32];
+    uint8_t pad[64], inner[32], b = (uint8_t)sep;
     for (int i = 0; i < 64; i++) pad[i] = (uint8_t)((i < 32 ? key[i] : 0) ^ 0x36);
-    sha256_init(&ctx);
-    sha256_update(&ctx, pad, 64);
-    sha256_update(&ctx, a, an);
-    sha256_update(&ctx, b, bn);
-    sha256_update(&ctx, c, cn);
-    sha256_update(&ctx, d, dn);
-    sha256_final(&ctx, inner);
-    for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
-    sha256_init(&ctx);
-    sha256_update(&ctx, pad, 64);
-    sha256_update(&ctx, inner, 32);
-    sha256_final(&ctx, out);
+    for (int pass = 0; pass < 2; pass++) {
+        sha256_init(&ctx);
+        sha256_update(&ctx, pad, 64);
+        if (pass) {
+            sha256_update(&ctx, inner, 32);
+            sha256_final(&ctx, out);
+        } else {
+            sha256_update(&ctx, v, 32);
+            if (sep >= 0) sha256_update(&ctx, &b, 1);
+            if (xh) sha256_update(&ctx, xh, 64);
+            sha256_final(&ctx, inner);
+            for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
+        }
+    }
     ecc_wipe(pad, sizeof pad);
     ecc_wipe(inner, sizeof inner);
 }

@@ -14,9 +14,10 @@ void sha256_init(sha256_ctx *c);
 void sha256_update(sha256_ctx *c, const uint8_t *data, unsigned n);
 void sha256_final(sha256_ctx *c, uint8_t out[32]);
 
-/* out = HMAC-SHA256(key[32], a || b || c || d); pieces may be NULL/0. */
-void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t *a, unsigned an,
-                 const uint8_t *b, unsigned bn, const uint8_t *c, unsigned cn, const uint8_t *d,
-                 unsigned dn);
+/* out = HMAC-SHA256(key[32], v[32] || sep || xh[64]), what RFC 6979's
+ * HMAC-DRBG hashes: the byte sep only when sep >= 0, xh only when not NULL.
+ * out may be key or v. */
+void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t v[32], int sep,
+                 const uint8_t *xh);
 
 #endif

@@ -58,81 +58,18 @@ static void fe_sqr(fe r, const fe a) {
     fe_reduce(r, t);
 }
 
-static void fe_sqn(fe r, const fe a, int n) {
-    fe_sqr(r, a);
-    while (--n) fe_sqr(r, r);
-}
-
-static void fe_add(fe r, const fe a, const fe b) {
-    int32_t c = 0;
+/* r = a + m b for m = 1 (sum) or m = 121665 = (486662 - 2) / 4 (a24 times
+ * e), and r = a + 8p - b for m = -1, in one carry pass. 8p = 2^258 - 152
+ * has limbs 0x3ffe (0x7fe on top) less 150 in limb 0, each at least the
+ * largest normalised limb, so no column goes negative. */
+static void fe_lin(fe r, const fe a, const fe b, int32_t m) {
+    int32_t k = m < 0 ? 0x3ffe : 0, c = m < 0 ? -150 : 0;
     for (int i = 0; i < LB_N - 1; i++) {
-        int32_t x = a[i] + b[i] + c;
+        int32_t x = a[i] + m * b[i] + k + c;
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
     }
-    fe_top(r, a[LB_N - 1] + b[LB_N - 1] + c);
-}
-
-/* a + 8p - b: 8p with every limb at least the largest normalised limb, so no
- * column goes negative. */
-static const lbc P8 = {0x3ffe3f68, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe,
-                       0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x3ffe3ffe, 0x07fe3ffe};
-
-static void fe_sub(fe r, const fe a, const fe b) {
-    int32_t c = 0;
-    for (int i = 0; i < LB_N - 2; i += 2) {
-        uint32_t w = P8[i / 2];
-        int32_t x = (int32_t)(a[i] + (w & 0xffff)) - b[i] + c;
-        r[i] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-        x = (int32_t)(a[i + 1] + (w >> 16)) - b[i + 1] + c;
-        r[i + 1] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-    }
-    uint32_t w = P8[LB_N / 2 - 1];
-    int32_t x = (int32_t)(a[LB_N - 2] + (w & 0xffff)) - b[LB_N - 2] + c;
-    r[LB_N - 2] = (uint16_t)(x & LB_MASK);
-    fe_top(r, (int32_t)(a[LB_N - 1] + (w >> 16)) - b[LB_N - 1] + (x >> LB_BITS));
-}
-
-/* r = a + a24 e with a24 = (486662 - 2) / 4 = 121665, in one carry pass. */
-static void fe_add_a24(fe r, const fe a, const fe e) {
-    int32_t c = 0;
-    for (int i = 0; i < LB_N - 1; i++) {
-        int32_t x = (int32_t)e[i] * 121665 + a[i] + c;
-        r[i] = (uint16_t)(x & LB_MASK);
-        c = x >> LB_BITS;
-    }
-    fe_top(r, (int32_t)e[LB_N - 1] * 121665 + a[LB_N - 1] + c);
-}
-
-/* z^(p-2) by the usual chain: 254 squarings, 11 multiplications. */
-static void fe_invert(fe r, const fe z) {
-    fe z2, z9, z11, a, b, c;
-    fe_sqr(z2, z);
-    fe_sqn(a, z2, 2);
-    fe_mul(z9, a, z);
-    fe_mul(z11, z9, z2);
-    fe_sqr(a, z11);
-    fe_mul(b, a, z9);      /* z^(2^5 - 1) */
-    fe_sqn(a, b, 5);
-    fe_mul(b, a, b);       /* 2^10 - 1 */
-    fe_sqn(a, b, 10);
-    fe_mul(c, a, b);       /* 2^20 - 1 */
-    fe_sqn(a, c, 20);
-    fe_mul(a, a, c);       /* 2^40 - 1 */
-    fe_sqn(a, a, 10);
-    fe_mul(b, a, b);       /* 2^50 - 1 */
-    fe_sqn(a, b, 50);
-    fe_mul(c, a, b);       /* 2^100 - 1 */
-    fe_sqn(a, c, 100);
-    fe_mul(a, a, c);       /* 2^200 - 1 */
-    fe_sqn(a, a, 50);
-    fe_mul(a, a, b);       /* 2^250 - 1 */
-    fe_sqn(a, a, 5);
-    fe_mul(r, a, z11);     /* 2^255 - 21 */
-    ecc_wipe(z2, sizeof z2); ecc_wipe(z9, sizeof z9); ecc_wipe(z11, sizeof z11);
-    ecc_wipe(a, sizeof a); ecc_wipe(b, sizeof b); ecc_wipe(c, sizeof c);
+    fe_top(r, a[LB_N - 1] + m * b[LB_N - 1] + (k & 0x7fe) + c);
 }
 
 static const lbc P25519 = {0x1fff1fed, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff,
@@ -141,64 +78,112 @@ static const lbc P25519 = {0x1fff1fed, 0x1fff1fff, 0x1fff1fff, 0x1fff1fff, 0x1ff
 /* Canonical little-endian bytes: carry strictly, then subtract p while >= p. */
 static void fe_tobytes(uint8_t out[32], const fe a) {
     fe r;
-    int32_t v[LB_N];
-    for (int i = 0; i < LB_N; i++) v[i] = a[i];
-    lb_carry(r, v); /* value < 2^256: limb 19 below 2^9 */
+    int32_t c = 0;
+    for (int i = 0; i < LB_N; i++) { /* value < 2^256: nothing carries out of limb 19 */
+        int32_t x = a[i] + c;
+        r[i] = (uint16_t)(x & LB_MASK);
+        c = x >> LB_BITS;
+    }
     lb_csub(r, r, P25519);
     lb_csub(r, r, P25519);
     lb_to_le(out, r);
 }
 
-int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
-    uint8_t k[32];
-    fe x1, x2, z2, x3, z3, a, b, c, d;
-    for (int i = 0; i < 32; i++) k[i] = scalar[i];
-    k[0] &= 248;
-    k[31] = (uint8_t)((k[31] & 127) | 64);
+/* The ladder and the inversion as programs over a workspace of field
+ * elements: two 16-bit ops per word, op = code | d << 3 | a << 7 | b << 11
+ * (d = a op b, slots of the workspace), a zero op ends the program. A call
+ * per field operation from C takes several times the bytes of an op. */
+enum { FE_END, FE_MUL, FE_SQR, FE_ADD, FE_SUB, FE_A24, FE_SQN };
+#define OP(c, d, a, b) ((uint32_t)(c) | (uint32_t)(d) << 3 | (uint32_t)(a) << 7 | (uint32_t)(b) << 11)
+#define OPS(x, y) ((x) | (y) << 16)
+#define MUL(d, a, b) OP(FE_MUL, d, a, b)
+#define SQR(d, a) OP(FE_SQR, d, a, 0)
+#define ADD(d, a, b) OP(FE_ADD, d, a, b)
+#define SUB(d, a, b) OP(FE_SUB, d, a, b)
+#define A24(d, a, b) OP(FE_A24, d, a, b) /* d = a + a24 b */
+#define SQN(d, n) OP(FE_SQN, d, (n) & 15, (n) >> 4) /* d = d^(2^n), n < 256 */
 
-    lb_from_le(x1, u);
-    x1[LB_N - 1] &= 0xff; /* RFC 7748: ignore the top bit of u */
-    for (int i = 0; i < LB_N; i++) {
-        x2[i] = z3[i] = 0;
-        z2[i] = 0;
-        x3[i] = x1[i];
+/* Workspace slots: the ladder's state and temporaries, reused by the
+ * inversion once the ladder is done. */
+enum { X1, X2, Z2, X3, Z3, A, B, C, D, NSLOT };
+
+/* One ladder step (RFC 7748), after the conditional swap. */
+static const uint32_t LADDER[] = {
+    OPS(ADD(A, X2, Z2), SUB(B, X2, Z2)),
+    OPS(ADD(C, X3, Z3), SUB(D, X3, Z3)),
+    OPS(MUL(D, D, A), MUL(C, C, B)),     /* DA, CB */
+    OPS(ADD(X3, D, C), SQR(X3, X3)),     /* (DA + CB)^2 */
+    OPS(SUB(Z3, D, C), SQR(Z3, Z3)),
+    OPS(MUL(Z3, Z3, X1), SQR(A, A)),     /* x1 (DA - CB)^2, AA */
+    OPS(SQR(B, B), MUL(X2, A, B)),       /* BB, x2 = AA BB */
+    OPS(SUB(B, A, B), A24(C, A, B)),     /* E = AA - BB, AA + a24 E */
+    OPS(MUL(Z2, B, C), 0),
+};
+
+/* x2 / z2: z2^(p-2) by the usual chain (254 squarings, 11 multiplications),
+ * z2 in Z2, z^2 in D, z^9 in X3, z^11 in Z3. */
+static const uint32_t INVERT[] = {
+    OPS(SQR(D, Z2), SQR(A, D)),
+    OPS(SQR(A, A), MUL(X3, A, Z2)),      /* z^9 */
+    OPS(MUL(Z3, X3, D), SQR(A, Z3)),     /* z^11 */
+    OPS(MUL(B, A, X3), SQR(A, B)),       /* B = z^(2^5 - 1) */
+    OPS(SQN(A, 4), MUL(B, A, B)),        /* 2^10 - 1 */
+    OPS(SQR(A, B), SQN(A, 9)),
+    OPS(MUL(C, A, B), SQR(A, C)),        /* C = 2^20 - 1 */
+    OPS(SQN(A, 19), MUL(A, A, C)),       /* 2^40 - 1 */
+    OPS(SQN(A, 10), MUL(B, A, B)),       /* B = 2^50 - 1 */
+    OPS(SQR(A, B), SQN(A, 49)),
+    OPS(MUL(C, A, B), SQR(A, C)),        /* C = 2^100 - 1 */
+    OPS(SQN(A, 99), MUL(A, A, C)),       /* 2^200 - 1 */
+    OPS(SQN(A, 50), MUL(A, A, B)),       /* 2^250 - 1 */
+    OPS(SQN(A, 5), MUL(Z2, A, Z3)),      /* 2^255 - 21 */
+    OPS(MUL(X2, X2, Z2), 0),
+};
+
+static void fe_run(fe *s, const uint32_t *prog) {
+    for (;; prog++) {
+        uint32_t w = *prog;
+        for (int h = 0; h < 2; h++, w >>= 16) {
+            uint16_t *d = s[(w >> 3) & 15], *a = s[(w >> 7) & 15], *b = s[(w >> 11) & 15];
+            switch (w & 7) {
+            case FE_END: return;
+            case FE_MUL: fe_mul(d, a, b); break;
+            case FE_SQR: fe_sqr(d, a); break;
+            case FE_ADD: fe_lin(d, a, b, 1); break;
+            case FE_SUB: fe_lin(d, a, b, -1); break;
+            case FE_A24: fe_lin(d, a, b, 121665); break;
+            default:
+                for (uint32_t n = (w >> 7) & 0xff; n; n--) fe_sqr(d, d);
+            }
+        }
     }
-    x2[0] = z3[0] = 1;
+}
+
+int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
+    fe s[NSLOT];
+    lb_from_le(s[X1], u);
+    s[X1][LB_N - 1] &= 0xff; /* RFC 7748: ignore the top bit of u */
+    for (int i = 0; i < LB_N; i++) {
+        s[X2][i] = s[Z3][i] = 0;
+        s[Z2][i] = 0;
+        s[X3][i] = s[X1][i];
+    }
+    s[X2][0] = s[Z3][0] = 1;
 
     uint32_t swap = 0;
     for (int t = 254; t >= 0; t--) {
-        uint32_t bit = (k[t >> 3] >> (t & 7)) & 1;
+        /* the clamped scalar: bit 254 set, bits 0..2 clear (bit 255 unused) */
+        uint32_t bit = t == 254 ? 1 : t < 3 ? 0 : (scalar[t >> 3] >> (t & 7)) & 1;
         swap ^= bit;
-        lb_cswap2(x2, x3, z2, z3, ct_mask(swap));
+        lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
         swap = bit;
-        fe_add(a, x2, z2);  /* A */
-        fe_sub(b, x2, z2);  /* B */
-        fe_add(c, x3, z3);  /* C */
-        fe_sub(d, x3, z3);  /* D */
-        fe_mul(d, d, a);    /* DA */
-        fe_mul(c, c, b);    /* CB */
-        fe_add(x3, d, c);
-        fe_sqr(x3, x3);     /* (DA + CB)^2 */
-        fe_sub(z3, d, c);
-        fe_sqr(z3, z3);
-        fe_mul(z3, z3, x1); /* x1 (DA - CB)^2 */
-        fe_sqr(a, a);       /* AA */
-        fe_sqr(b, b);       /* BB */
-        fe_mul(x2, a, b);   /* AA BB */
-        fe_sub(b, a, b);    /* E = AA - BB */
-        fe_add_a24(c, a, b); /* AA + a24 E */
-        fe_mul(z2, b, c);
+        fe_run(s, LADDER);
     }
-    lb_cswap2(x2, x3, z2, z3, ct_mask(swap));
+    lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
+    fe_run(s, INVERT);
+    fe_tobytes(shared, s[X2]);
 
-    fe_invert(z2, z2);
-    fe_mul(x2, x2, z2);
-    fe_tobytes(shared, x2);
-
-    ecc_wipe(k, sizeof k);
-    ecc_wipe(x2, sizeof x2); ecc_wipe(z2, sizeof z2); ecc_wipe(x3, sizeof x3);
-    ecc_wipe(z3, sizeof z3); ecc_wipe(a, sizeof a); ecc_wipe(b, sizeof b);
-    ecc_wipe(c, sizeof c); ecc_wipe(d, sizeof d);
+    ecc_wipe(s, sizeof s);
 
     uint8_t any = 0;
     for (int i = 0; i < 32; i++) any |= shared[i];
