@@ -728,6 +728,26 @@ def test_decoder_chunks_up_to_max_body_lose_nothing():
         assert dec.dropped == 0
 
 
+def test_decoder_small_chunks_need_a_small_buffer_and_lose_nothing():
+    # A reader of fixed small chunks (the HC-05 link reads 64 bytes) needs
+    # room for one partial frame plus one chunk, not two frames.
+    rng = Rng(11)
+    bodies = [random_message(rng) for _ in range(30)]
+    stream = b"".join(wire.frame(b) for b in bodies)
+    for chunk in (1, 7, 64):
+        dec = wire.Decoder(wire.MAX_BODY, chunk)
+        assert len(dec._buf) == wire.MAX_BODY + OVERHEAD + chunk
+        assert feed_all(dec, stream, chunk) == (bodies, 0)
+        assert dec.dropped == 0
+    assert len(wire.Decoder()._buf) == 2 * (wire.MAX_BODY + OVERHEAD)  # whole frames
+
+
+def test_decoder_rejects_bad_chunk():
+    wire_error(wire.Decoder, 64, -1)
+    wire_error(wire.Decoder, 64, 64 + OVERHEAD + 1)
+    assert wire.Decoder(64, 64 + OVERHEAD).chunk == 64 + OVERHEAD
+
+
 def test_decoder_max_body_limit():
     schema = (("blob", wire.VAR, 100),)
     fits = wire.encode(1, 0, schema, {"blob": b"x" * 11})

