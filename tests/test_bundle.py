@@ -184,6 +184,44 @@ def test_mpy_cross_errors_carry_its_message(tmp_path: Path) -> None:
         compile_module(src, tmp_path / "broken.mpy", arch="xtensa", source_name="broken.py")
 
 
+# The nodemcu_v3 boot.py on the unix port: its ROMFS image mounted at /rom,
+# sys.path as MicroPython 1.25's _boot.py leaves it (no /rom/lib) or as later
+# versions do, and a stand-in for the ESP8266-only `esp` module that records
+# the native-code region.
+BOOT_NODEMCU = """
+import sys, vfs
+class esp:
+    calls = []
+    def osdebug(x): esp.calls.append(("osdebug", x))
+    def set_native_code_location(a, n): esp.calls.append(("native", a, n))
+sys.modules["esp"] = esp
+with open(IMAGE, "rb") as f:
+    vfs.mount(vfs.VfsRom(f.read()), "/rom")
+sys.path[:] = PATH
+exec(open(BOOT).read())
+from nodefw import ecc as e
+print(sys.path.index("/rom/lib") == sys.path.index("/rom") + 1, e.NATIVE, esp.calls)
+"""
+
+
+@pytest.mark.parametrize(
+    "path", [["", ".frozen", "/rom", "/lib"], ["", ".frozen", "/rom", "/rom/lib", "/lib"]]
+)
+def test_nodemcu_boot_finds_the_firmware_in_rom(tmp_path: Path, path: list[str]) -> None:
+    report = build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=None)  # xtensa ecc cannot load here
+    code = (
+        f"IMAGE = {str(report.rom_image_path)!r}\nPATH = {path!r}\n"
+        f"BOOT = {str(report.fs_dir / 'boot.py')!r}\n{BOOT_NODEMCU}"
+    )
+    proc = subprocess.run(
+        [micropython_command(), "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.split("\n")[-2] == (
+        "True False [('osdebug', None), ('native', 1015808, 32768)]"
+    ), proc.stdout
+
+
 def test_failed_build_keeps_the_previous_bundle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -225,6 +263,8 @@ def test_refuses_what_it_must_not_build_or_replace(tmp_path: Path) -> None:
         build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=tmp_path / "ecc.mpy")
     with pytest.raises(HomecaError, match="printable ASCII"):
         build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=None, settings={"name": "x" * 25})
+    with pytest.raises(HomecaError, match=r"unknown setting.*dht_period; known: name, dht_"):
+        build_bundle("nodemcu_v3", tmp_path / "b", ecc_mpy=None, settings={"dht_period": 5})
     for period in (1, 3601, 2.5, True, "10"):
         with pytest.raises(HomecaError, match="dht_period_s"):
             settings = {"dht_period_s": period}

@@ -128,13 +128,20 @@ def test_flash_and_identity_survive_a_new_simulator(tmp_path: Path) -> None:
         SimDevice(tmp_path / "d", name="other")
 
 
-def test_bad_device_names_and_boards_are_refused(tmp_path: Path) -> None:
+def test_bad_device_names_settings_and_boards_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SimError, match="printable"):
         SimDevice(tmp_path / "a", name="caf\u00e9")
     with pytest.raises(SimError, match="printable"):
         SimDevice(tmp_path / "b", name="x" * 25)
     with pytest.raises(SimError, match="unix port"):
         SimDevice(tmp_path / "c", board="nodemcu_v3")
+    with pytest.raises(SimError, match="unknown setting"):
+        SimDevice(tmp_path / "e", settings={"period": 2})
+    with pytest.raises(SimError, match="dht_period_s 1"):
+        SimDevice(tmp_path / "e", settings={"dht_period_s": 1})
+    with pytest.raises(SimError, match="name argument"):
+        SimDevice(tmp_path / "e", settings={"name": "x"})
+    assert not (tmp_path / "e").exists()
     assert not (tmp_path / "a").exists()
 
 

@@ -64,7 +64,9 @@ def hc05_at(on):
 
 
 def hc05_linked():
-    return Pin(PIN_HC05_STATE, Pin.IN).value() == 1
+    """STATE high: a phone is connected. Pulled up, so a module without the
+    STATE wire reads as always connected rather than never."""
+    return Pin(PIN_HC05_STATE, Pin.IN, Pin.PULL_UP).value() == 1
 
 
 def entropy(n):

@@ -1,8 +1,13 @@
 # boot.py for the NodeMCU v3: runs at every reset, also mpremote's soft reset.
 import esp
 import gc
+import sys
 
 esp.osdebug(None)  # vendor SDK debug output would land on the HC-05 UART
+# The firmware is in the ROMFS partition, mounted at /rom. MicroPython 1.25's
+# _boot.py puts only /rom on sys.path; later versions add /rom/lib as well.
+if "/rom/lib" not in sys.path:
+    sys.path.insert(sys.path.index("/rom") + 1 if "/rom" in sys.path else 1, "/rom/lib")
 # Native code (the ecc module, ~15 KB) goes to flash: only ~500 bytes of IRAM
 # are free. The FLASH_2M_ROMFS firmware's ROMFS partition is 0xB0000-0x100000;
 # the bundle's image stops short of its last 32 KiB, which hold the native
@@ -10,4 +15,7 @@ esp.osdebug(None)  # vendor SDK debug output would land on the HC-05 UART
 esp.set_native_code_location(0xF8000, 0x8000)
 gc.collect()
 # Load ecc now, while the heap still has one block as big as its code.
-from nodefw import ecc  # noqa: E402, F401
+try:
+    from nodefw import ecc  # noqa: F401
+except ImportError as e:
+    print("no firmware at /rom/lib (deploy rom.img: mpremote romfs deploy):", e)

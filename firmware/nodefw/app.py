@@ -36,17 +36,23 @@ class Device:
         self.changed = asyncio.Event()
         self.heap_peak = 0
         self.link = None  # the Hc05Link while the link task runs
+        self.link_bad = 0  # corrupt frames on earlier Hc05Links (link task restarts)
         self.reading = None  # the DHT22 driver's Reading once the sensor task runs
+        self.good_ms = 0  # uptime at the last good reading
         self.restarts = 0  # task failures since boot
         self.last_fail = ""  # "task: error" of the latest
         self._uptime_ms = 0
         self._ticks = time.ticks_ms()
         self._handlers = {m.STATUS_REQ: self._status}
 
-    def tick(self):
+    def uptime_ms(self):
+        """Milliseconds since boot. Ticks wrap every 2**30 ms on the ESP8266
+        (12 days): durations that may be long are differences of this, which
+        the housekeeping task keeps current every second."""
         now = time.ticks_ms()
         self._uptime_ms += time.ticks_diff(now, self._ticks)
         self._ticks = now
+        return self._uptime_ms
 
     def sample_heap(self):
         gc.collect()
@@ -58,6 +64,9 @@ class Device:
         self.restarts += 1
         self.last_fail = (name + ": " + error)[:_FAIL_TEXT]
         print("task", name, "failed (restart", self.restarts, "since boot):", error)
+
+    def link_errors(self):
+        return self.link_bad + (0 if self.link is None else self.link.bad)
 
     def shown_reading(self):
         """(status, tenths degC, tenths %RH) for the screen, or None."""
@@ -86,13 +95,13 @@ class Device:
             return _error(rid, m.E_INTERNAL, "internal error")
 
     def _status(self, rid, fields):
-        self.tick()
+        uptime = self.uptime_ms()
         r = self.reading
         if r is None:
             dht, temp, hum, age = dht22.NONE, dht22.NO_VALUE, dht22.NO_VALUE, _NO_AGE
         else:
             dht, temp, hum = r.status, r.temp_med, r.hum_med
-            age = time.ticks_diff(time.ticks_ms(), r.ticks) // 1000 if r.seq else _NO_AGE
+            age = min((uptime - self.good_ms) // 1000, _NO_AGE - 1) if r.seq else _NO_AGE
         return m.encode(
             m.STATUS,
             rid,
@@ -102,15 +111,15 @@ class Device:
                 "model": board.MODEL,
                 "fw": VERSION,
                 "state": self.state,
-                "uptime": self._uptime_ms // 1000,
+                "uptime": min(uptime // 1000, 0xFFFFFFFF),
                 "heap_free": gc.mem_free(),
                 "heap_peak": self.heap_peak,
-                "link_bad": 0 if self.link is None else self.link.bad,
+                "link_bad": min(self.link_errors(), 0xFFFFFFFF),
                 "dht": dht,
                 "temp": temp,
                 "hum": hum,
                 "dht_age": age,
-                "restarts": self.restarts,
+                "restarts": min(self.restarts, 0xFFFFFFFF),
                 "last_fail": self.last_fail,
             },
         )
@@ -126,20 +135,28 @@ async def serve_link(dev):
 
     link = Hc05Link(board.hc05(), board.hc05_linked)
     dev.link = link
-    watch = asyncio.create_task(link.watch())
+    # Either failing fails the link task: gather raises the first error, and
+    # the other one is cancelled here rather than left running unsupervised.
+    tasks = (asyncio.create_task(link.watch()), asyncio.create_task(link.serve(dev.handle)))
     try:
-        await link.serve(dev.handle)
+        await asyncio.gather(*tasks)
     finally:
-        watch.cancel()
+        for t in tasks:
+            t.cancel()
+        dev.link_bad += link.bad
+        dev.link = None
 
 
 async def sense(dev):
     """Sample the DHT22 on its schedule; faults are values, never raised."""
     drv = dht22.Dht22(board.dht22(), period_ms=dev.dht_period_ms)
-    dev.reading = drv.reading
+    dev.reading = r = drv.reading
     shown = dev.shown_reading()
     while True:
+        seq = r.seq
         drv.sample()
+        if r.seq != seq:
+            dev.good_ms = dev.uptime_ms()
         now = dev.shown_reading()
         if now != shown:
             shown = now
@@ -162,7 +179,7 @@ async def display(dev):
 
 async def housekeeping(dev):
     while True:
-        dev.tick()
+        dev.uptime_ms()
         dev.sample_heap()
         await asyncio.sleep_ms(1000)
 
@@ -171,15 +188,23 @@ async def supervise(dev, name, task):
     """Run task(dev) forever: log each failure and restart it, backing off."""
     delay = _RESTART_MIN_MS
     while True:
-        started = time.ticks_ms()
+        started = dev.uptime_ms()
         try:
             await task(dev)
             error = "returned"  # a task never ends by itself
+        except MemoryError:
+            # Reporting must not need the memory that just ran out.
+            gc.collect()
+            error = "MemoryError"
         except Exception as e:
-            sys.print_exception(e)
-            error = repr(e)
+            error = "MemoryError"
+            try:
+                error = repr(e)
+                sys.print_exception(e)
+            except MemoryError:
+                pass
         dev.task_failed(name, error)
-        if time.ticks_diff(time.ticks_ms(), started) >= _STABLE_MS:
+        if dev.uptime_ms() - started >= _STABLE_MS:
             delay = _RESTART_MIN_MS
         await asyncio.sleep_ms(delay)
         delay = min(2 * delay, _RESTART_MAX_MS)

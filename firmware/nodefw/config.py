@@ -3,7 +3,11 @@
 import json
 
 PATH = "config.json"
-_NAME_MAX = 24
+NAME_MAX = 24
+DHT_PERIOD_S = 10  # default DHT22 sampling period
+DHT_PERIOD_MIN = 2  # the sensor allows one measurement per 2 s
+DHT_PERIOD_MAX = 3600
+KEYS = ("name", "dht_period_s")  # every setting there is
 
 
 def load(path=PATH):
@@ -22,25 +26,25 @@ def load(path=PATH):
     return data
 
 
+def valid_name(v):
+    """1-24 printable ASCII characters: what the OLED and STATUS can show."""
+    return isinstance(v, str) and 0 < len(v) <= NAME_MAX and all(" " <= c <= "~" for c in v)
+
+
+def valid_dht_period(v):
+    return isinstance(v, int) and not isinstance(v, bool) and DHT_PERIOD_MIN <= v <= DHT_PERIOD_MAX
+
+
+# The device takes a bad value as absent (the default), rather than refusing
+# to boot; the host tools refuse it with the same checks.
+
+
 def device_name(cfg, serial):
     name = cfg.get("name")
-    if isinstance(name, str) and 0 < len(name) <= _NAME_MAX:
-        for c in name:
-            if not " " <= c <= "~":
-                break
-        else:
-            return name
-    return "node-" + serial[-6:].lower()
-
-
-DHT_PERIOD_S = 10  # default DHT22 sampling period
-_DHT_PERIOD_RANGE = (2, 3600)  # the sensor allows one measurement per 2 s
+    return name if valid_name(name) else "node-" + serial[-6:].lower()
 
 
 def dht_period_s(cfg):
-    """Seconds between DHT22 samples: the setting when it is an int in range."""
+    """Seconds between DHT22 samples."""
     v = cfg.get("dht_period_s")
-    lo, hi = _DHT_PERIOD_RANGE
-    if isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi:
-        return v
-    return DHT_PERIOD_S
+    return v if valid_dht_period(v) else DHT_PERIOD_S

@@ -226,6 +226,11 @@ class Decoder:
         """Forget partial input, e.g. when the link goes down."""
         self._drop(self._n)
 
+    @property
+    def pending(self):
+        """Bytes held: the start of a frame still waiting for the rest."""
+        return self._n
+
     def feed(self, data):
         """Append received bytes; on overflow the oldest bytes are dropped.
         Call next() until it returns None after each chunk of at most

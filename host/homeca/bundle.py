@@ -35,6 +35,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from rich.table import Table
 
 from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
 from homeca.errors import HomecaError
+from nodefw import config
 
 PACKAGE = "nodefw"
 SOURCE_FILES = ("boot.py", "main.py")  # run by name at reset: never compiled
@@ -52,8 +54,6 @@ FS_DIR = "fs"
 ROM_DIR = "rom"  # also the device's mount point, /rom
 ROM_IMAGE = "rom.img"
 CONFIG = "config.json"  # nodefw.config.PATH, relative to the device's "/"
-_NAME_MAX = 24  # nodefw.config: a longer or non-ASCII name is ignored by the device
-_DHT_PERIOD_RANGE = (2, 3600)  # nodefw.config: the device ignores other values
 
 # Native architecture numbers in an .mpy header (py/persistentcode.h); the
 # header's third byte is arch << 2 | sub-version, and 0 for bytecode only.
@@ -221,14 +221,13 @@ def build_bundle(
     _check_replaceable(out)
     if ecc_mpy is not None:
         _check_ecc(Path(ecc_mpy), spec.arch)
-    config = _config_text(settings) if settings is not None else None
+    config_json = config_text(settings) if settings is not None else None
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.building"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent))
     report = BundleReport(board, spec.arch, out, mpy_cross_version(), spec.rom_capacity)
     try:
-        _populate(tmp, board, spec, ecc_mpy, config, report)
+        _populate(tmp, board, spec, ecc_mpy, config_json, report)
         report.rom_image = _write_rom_image(tmp, spec.rom_capacity)
         _write_manifest(tmp / MANIFEST, report)
         if out.exists():
@@ -245,7 +244,7 @@ def _populate(
     board: str,
     spec: BoardSpec,
     ecc_mpy: Path | None,
-    config: str | None,
+    config_json: str | None,
     report: BundleReport,
 ) -> None:
     fs = out / FS_DIR
@@ -282,8 +281,8 @@ def _populate(
     if ecc_mpy is not None:
         _copy(ecc_mpy, out / ROM_DIR / "lib" / "ecc.mpy")
         report.files.append(_entry(out, f"{rom}lib/ecc.mpy", ecc_mpy))
-    if config is not None:
-        (fs / CONFIG).write_text(config)
+    if config_json is not None:
+        (fs / CONFIG).write_text(config_json)
         report.files.append(_entry(fs, CONFIG, None))
     report.files.sort(key=lambda f: (f.path.count("/"), f.path))
 
@@ -361,24 +360,24 @@ def _check_ecc(ecc_mpy: Path, arch: str) -> None:
         raise HomecaError(f"{ecc_mpy} is native code for {found}; the board needs {arch}")
 
 
-def _config_text(settings: dict) -> str:
+def config_text(settings: dict) -> str:
+    """config.json for `settings`, checked as the device reads it (nodefw.config):
+    a value the device would ignore is refused here, with the reason."""
     if not isinstance(settings, dict):
         raise HomecaError("settings must be a dict (written as config.json)")
+    unknown = sorted(set(settings) - set(config.KEYS))
+    if unknown:
+        raise HomecaError(
+            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(config.KEYS)}"
+        )
     name = settings.get("name")
-    if name is not None and not (
-        isinstance(name, str) and 0 < len(name) <= _NAME_MAX and all(" " <= c <= "~" for c in name)
-    ):
-        raise HomecaError(f"device name {name!r}: 1-{_NAME_MAX} printable ASCII characters")
+    if name is not None and not config.valid_name(name):
+        raise HomecaError(f"device name {name!r}: 1-{config.NAME_MAX} printable ASCII characters")
     period = settings.get("dht_period_s")
-    lo, hi = _DHT_PERIOD_RANGE
-    if period is not None and not (
-        isinstance(period, int) and not isinstance(period, bool) and lo <= period <= hi
-    ):
+    if period is not None and not config.valid_dht_period(period):
+        lo, hi = config.DHT_PERIOD_MIN, config.DHT_PERIOD_MAX
         raise HomecaError(f"dht_period_s {period!r}: whole seconds, {lo}-{hi}")
-    try:
-        return json.dumps(settings, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError) as e:
-        raise HomecaError(f"settings cannot be written as JSON: {e}") from e
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"))
 
 
 def _write_manifest(path: Path, report: BundleReport) -> None:

@@ -6,37 +6,41 @@
 #   and corrupt frames are skipped and counted, never raised to the caller.
 # - Link up/down: watch() samples STATE. When the phone goes away, the partial
 #   frame it left in the decoder is dropped, so it cannot join the next
-#   session's first frame.
+#   session's first frame. A partial frame that gets no byte for STALE_MS is
+#   dropped too: a damaged but plausible length would otherwise swallow the
+#   frames after it until a whole frame's worth of bytes had arrived.
 # - Back-pressure and bounded buffers: one read of at most CHUNK bytes into a
 #   fixed buffer, then every frame in it is answered (each reply drained to the
 #   UART before the next read), so a flood waits in the UART's own bounded
 #   receive buffer, where the excess is lost, and never grows the heap.
-#   A reply while nobody is connected is dropped and counted, not queued.
+#
+# Replies are written whatever STATE says: the module discards what arrives
+# while nobody is connected, and a STATE line that is unwired or noisy must
+# not silence the device.
 import asyncio
+import time
 from micropython import const
 
 from nodefw import wire
 
 CHUNK = const(64)  # bytes per read, and so per Decoder.feed
 WATCH_MS = const(200)  # STATE pin sampling period
+STALE_MS = const(2000)  # a partial frame this long without a byte is dropped
 
 
 class Hc05Link:
     """`stream`: the UART (non-blocking, pollable: board.hc05()); `linked`:
-    reads the STATE pin (board.hc05_linked); `on_change(up)` is called on each
-    transition."""
+    reads the STATE pin (board.hc05_linked)."""
 
-    def __init__(self, stream, linked, on_change=None):
+    def __init__(self, stream, linked):
         self._reader = asyncio.StreamReader(stream)
         self._writer = asyncio.StreamWriter(stream, {})
         self._linked = linked
-        self._on_change = on_change
         self._buf = bytearray(CHUNK)
         self._mv = memoryview(self._buf)
+        self._rx_ticks = time.ticks_ms()
         self.decoder = wire.Decoder(chunk=CHUNK)  # 1,096 bytes instead of 2,064
         self.up = linked()
-        self.sessions = 1 if self.up else 0  # connections seen since boot
-        self.dropped = 0  # replies not sent: nobody connected
 
     @property
     def bad(self):
@@ -50,6 +54,7 @@ class Hc05Link:
             n = await self._reader.readinto(self._buf)
             if not n:
                 raise OSError("HC-05 UART closed")
+            self._rx_ticks = time.ticks_ms()
             dec.feed(self._mv[:n])
             while True:
                 try:
@@ -60,28 +65,18 @@ class Hc05Link:
                     break
                 reply = handle(body)
                 if reply is not None:
-                    await self.send(reply)
-
-    async def send(self, body):
-        # STATE is read now, not taken from watch(): a request can arrive
-        # between two samples, and its answer must not be lost.
-        if not self._linked():
-            self.dropped += 1
-            return
-        self._writer.write(wire.frame(body))
-        await self._writer.drain()
+                    self._writer.write(wire.frame(reply))
+                    await self._writer.drain()
 
     async def watch(self):
-        """Follow the STATE pin forever."""
+        """Follow the STATE pin, and drop stale partial frames, forever."""
+        dec = self.decoder
         while True:
             await asyncio.sleep_ms(WATCH_MS)
             up = bool(self._linked())
-            if up == self.up:
-                continue
-            self.up = up
-            if up:
-                self.sessions += 1
-            else:
-                self.decoder.reset()
-            if self._on_change is not None:
-                self._on_change(up)
+            if up != self.up:
+                self.up = up
+                if not up:
+                    dec.reset()
+            if dec.pending and time.ticks_diff(time.ticks_ms(), self._rx_ticks) > STALE_MS:
+                dec.reset()

@@ -24,12 +24,13 @@ import time
 from pathlib import Path
 
 from homeca import BOARDS_DIR
+from homeca.bundle import config_text
 from homeca.errors import HomecaError
 from homeca.sim.hc05 import Hc05Model
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
 from homeca.sim.rom import ensure_rom, ensure_simflash
-from nodefw import simctl, wire
+from nodefw import config, simctl, wire
 
 ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
 DEFAULT_HEAPSIZE = "64k"  # x64 objects are about twice an ESP8266's: models its ~38 KB heap
@@ -78,7 +79,14 @@ class SimDevice:
         settings: dict | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
-        self.settings = dict(settings or {})  # config.json beside the name, at deployment
+        # config.json beside the name, written at deployment (first start only)
+        self.settings = dict(settings or {})
+        try:
+            config_text(self.settings)
+        except HomecaError as e:
+            raise SimError(str(e)) from None
+        if "name" in self.settings:
+            raise SimError("the device name is SimDevice's name argument, not a setting")
         self.flash_dir = self.state_dir / "flash"
         self.heapsize = heapsize
         if rng_fault not in (None, "stuck", "biased"):
@@ -121,8 +129,8 @@ class SimDevice:
             return mac, data["name"]
         mac = ESPRESSIF_OUI + os.urandom(3)
         name = name or "node-" + mac[3:].hex()
-        if not (0 < len(name) <= 24 and all(" " <= c <= "~" for c in name)):
-            raise SimError(f"device name {name!r}: 1-24 printable ASCII characters")
+        if not config.valid_name(name):
+            raise SimError(f"device name {name!r}: 1-{config.NAME_MAX} printable ASCII characters")
         self.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = chip.with_suffix(".tmp")
         tmp.write_text(json.dumps({"mac": mac.hex(), "name": name}))
@@ -141,8 +149,8 @@ class SimDevice:
             return
         for f in ("boot.py", "main.py"):
             shutil.copyfile(self.board_dir / f, self.flash_dir / f)
-        cfg = {**self.settings, "name": self.name}
-        (self.flash_dir / "config.json").write_text(json.dumps(cfg))
+        cfg = config_text({**self.settings, "name": self.name})
+        (self.flash_dir / "config.json").write_text(cfg)
         marker.touch()
 
     # -- lifecycle ---------------------------------------------------------
@@ -151,9 +159,9 @@ class SimDevice:
         if self._thread:
             raise SimError("device already started")
         self._deploy_if_blank()
-        self._rom = ensure_rom()
-        self._simflash = ensure_simflash()
         self._run_dir = Path(tempfile.mkdtemp(prefix="hcsim-"))
+        self._rom = ensure_rom(self._run_dir / "rom.img")
+        self._simflash = ensure_simflash()
         self.console = PtyPort()
         self.hc05 = PtyPort()
         self._ctl_srv = self._listen("ctl.sock")

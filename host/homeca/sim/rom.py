@@ -7,26 +7,42 @@ firmware's objects, not its code. Rebuilt only when a source changes.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+import shutil
 import subprocess
 import sys
-import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
-from homeca.bundle import ROM_IMAGE, build_bundle
+from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR, bundle
+from homeca.bundle import ROM_IMAGE, build_bundle, mpy_cross_version
 from homeca.errors import HomecaError
 
 ROM_DIR = REPO_DIR / "build" / "sim-rom"
 NATMOD = REPO_DIR / "build" / "ecc" / "x64" / "ecc.mpy"
 SIMFLASH_SRC = BOARDS_DIR / "unix_sim" / "simflash"
 SIMFLASH = REPO_DIR / "build" / "simflash" / "simflash.mpy"
-_lock = threading.Lock()
+LOCK = REPO_DIR / "build" / "sim-rom.lock"
+
+
+@contextlib.contextmanager
+def _locked() -> Iterator[None]:
+    """One builder at a time, across threads and processes (test runs, demos)."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _fingerprint() -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(mpy_cross_version().encode())
     files = sorted(FIRMWARE_DIR.rglob("*.py")) + sorted((BOARDS_DIR / "unix_sim").glob("*.py"))
+    files.append(Path(bundle.__file__))  # the layout and the image format
     if NATMOD.exists():
         files.append(NATMOD)
     for f in files:
@@ -35,20 +51,22 @@ def _fingerprint() -> str:
     return h.hexdigest()
 
 
-def ensure_rom() -> Path:
-    """The ROMFS image the simulated chip mounts at /rom."""
-    with _lock:
+def ensure_rom(dest: Path) -> Path:
+    """Copy the ROMFS image the simulated chip mounts at /rom to `dest`, a
+    device's own copy: a rebuild for another device cannot change it mid-boot."""
+    with _locked():
         stamp = ROM_DIR / "fingerprint"
         now = _fingerprint()
         if not (stamp.exists() and stamp.read_text() == now):
             build_bundle("unix_sim", ROM_DIR, ecc_mpy=NATMOD if NATMOD.exists() else None)
             stamp.write_text(now)
-        return ROM_DIR / ROM_IMAGE
+        shutil.copyfile(ROM_DIR / ROM_IMAGE, dest)
+        return dest
 
 
 def ensure_simflash() -> Path:
     """simflash.mpy, built by its Makefile when missing or stale."""
-    with _lock:
+    with _locked():
         newest = max(p.stat().st_mtime_ns for p in SIMFLASH_SRC.iterdir())
         if SIMFLASH.exists() and SIMFLASH.stat().st_mtime_ns >= newest:
             return SIMFLASH
