@@ -4,7 +4,7 @@ The device runs nodefw.rng on MicroPython and the host imports the same file,
 so both interpreters must agree. Under CPython pytest collects the test_*
 functions. On MicroPython run the file as a script (the runner at the bottom):
 
-    MICROPYPATH=firmware micropython -X heapsize=64k tests/test_rng.py
+    MICROPYPATH=firmware:tests micropython -X heapsize=64k tests/test_rng.py
 
 The bad sources are built on a small seeded PRNG, so a failure seen on one
 interpreter reproduces on the other.
@@ -13,29 +13,13 @@ interpreter reproduces on the other.
 import os
 import sys
 
+from xorshift import Xorshift
+
 from nodefw import rng
 from nodefw.rng import STARTUP, WINDOW, HealthyRng, RngFailure
 
 STUCK = 0x5A
 DOMINANT = 0xC3
-
-
-class Xorshift:
-    """xorshift32, the same sequence on both interpreters."""
-
-    def __init__(self, seed):
-        self._x = (seed & 0xFFFFFFFF) or 1
-
-    def u32(self):
-        x = self._x
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._x = x
-        return x
-
-    def byte(self):
-        return self.u32() >> 24
 
 
 def stuck(prng):

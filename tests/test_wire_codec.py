@@ -4,7 +4,7 @@ The device decodes with the same code the host does, so both interpreters must
 agree. Under CPython pytest collects the test_* functions; on MicroPython run
 the file as a script (the runner at the bottom):
 
-    MICROPYPATH=firmware micropython tests/test_wire_codec.py
+    MICROPYPATH=firmware:tests micropython tests/test_wire_codec.py
 
 WIRE_FUZZ_ITERATIONS and WIRE_FUZZ_SEED tune the fuzz loop.
 """
@@ -14,6 +14,8 @@ import os
 import struct
 import sys
 from binascii import hexlify
+
+from xorshift import Xorshift
 
 from nodefw import messages, simctl, wire
 
@@ -60,37 +62,6 @@ def fuzz_iterations():
 
 def fuzz_seed():
     return int(os.getenv("WIRE_FUZZ_SEED") or "20240601")
-
-
-class Rng:
-    """xorshift32: the same sequence on both interpreters, so a failing fuzz
-    iteration found on one reproduces on the other."""
-
-    def __init__(self, seed):
-        self._x = (seed & 0xFFFFFFFF) or 1
-
-    def u32(self):
-        x = self._x
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        self._x = x
-        return x
-
-    def below(self, n):
-        return self.u32() % n
-
-    def between(self, lo, hi):
-        return lo + ((self.u32() << 32) | self.u32()) % (hi - lo + 1)
-
-    def pick(self, seq):
-        return seq[self.below(len(seq))]
-
-    def bytes(self, n):
-        out = bytearray(n)
-        for i in range(n):
-            out[i] = self.u32() & 0xFF
-        return bytes(out)
 
 
 def hx(data):
@@ -315,7 +286,7 @@ def test_roundtrip_every_message_at_extremes():
 
 
 def test_roundtrip_random_messages():
-    rng = Rng(7)
+    rng = Xorshift(7)
     for mtype, schema in SCHEMAS:
         for _ in range(60):
             values = random_values(rng, schema)
@@ -676,7 +647,7 @@ def test_decoder_resyncs_right_after_bad_sof():
 
 def test_decoder_counts_every_byte():
     # Fed bytes are either delivered in frames or counted in dropped.
-    rng = Rng(11)
+    rng = Xorshift(11)
     dec = wire.Decoder()
     fed = 0
     delivered = 0
@@ -715,7 +686,7 @@ def test_decoder_overflow_is_bounded():
 def test_decoder_chunks_up_to_max_body_lose_nothing():
     # The feed() contract: chunks of at most max_body bytes, drained after
     # each, never overflow.
-    rng = Rng(5)
+    rng = Xorshift(5)
     for max_body in (64, wire.MAX_BODY):
         bodies = []
         for _ in range(30):
@@ -731,7 +702,7 @@ def test_decoder_chunks_up_to_max_body_lose_nothing():
 def test_decoder_small_chunks_need_a_small_buffer_and_lose_nothing():
     # A reader of fixed small chunks (the HC-05 link reads 64 bytes) needs
     # room for one partial frame plus one chunk, not two frames.
-    rng = Rng(11)
+    rng = Xorshift(11)
     bodies = [random_message(rng) for _ in range(30)]
     stream = b"".join(wire.frame(b) for b in bodies)
     for chunk in (1, 7, 64):
@@ -872,7 +843,7 @@ def check_stream(rng, stream, where):
 
 def test_fuzz_decoders():
     seed = fuzz_seed()
-    rng = Rng(seed)
+    rng = Xorshift(seed)
     for i in range(fuzz_iterations()):
         where = "seed " + str(seed) + " iteration " + str(i)
         case = i % 5
