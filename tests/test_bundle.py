@@ -20,8 +20,9 @@ import pytest
 from homeca import bundle
 from homeca.bundle import BOARDS, BundleReport, build_bundle, compile_module, read_mpy_header
 from homeca.errors import HomecaError
-from homeca.sim.device import DEFAULT_HEAPSIZE, micropython_command
+from homeca.sim.device import DEFAULT_HEAPSIZE
 from homeca.sim.rom import ensure_simflash
+from homeca.testing.micropython import run_micropython
 
 ROOT = Path(__file__).resolve().parent.parent
 NODEFW = ROOT / "firmware" / "nodefw"
@@ -145,9 +146,7 @@ walk("/rom")
 
 def test_rom_image_is_the_rom_tree_as_micropython_reads_it(nodemcu: BundleReport) -> None:
     code = f"IMAGE = {str(nodemcu.rom_image_path)!r}\n{READ_ROMFS}"
-    proc = subprocess.run(
-        [micropython_command(), "-c", code], capture_output=True, text=True, timeout=60
-    )
+    proc = run_micropython("-c", code)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     read = dict(line.split() for line in proc.stdout.splitlines())
     expected = {f.path: f.sha256 for f in nodemcu.files if f.path.startswith("rom/")}
@@ -213,9 +212,7 @@ def test_nodemcu_boot_finds_the_firmware_in_rom(tmp_path: Path, path: list[str])
         f"IMAGE = {str(report.rom_image_path)!r}\nPATH = {path!r}\n"
         f"BOOT = {str(report.fs_dir / 'boot.py')!r}\n{BOOT_NODEMCU}"
     )
-    proc = subprocess.run(
-        [micropython_command(), "-c", code], capture_output=True, text=True, timeout=60
-    )
+    proc = run_micropython("-c", code)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split("\n")[-2] == (
         "True False [('osdebug', None), ('native', 1015808, 32768)]"
@@ -303,7 +300,7 @@ def import_all(
     `rom`, the board's startup.py first maps and mounts that ROMFS image (the
     flash at "/" is the empty `cwd`, so it runs no boot.py or main.py)."""
     code = f"MODS = {mods!r}\n{IMPORT_ALL}"
-    env = dict(os.environ, MICROPYPATH=os.pathsep.join(path))
+    env = {"MICROPYPATH": os.pathsep.join(path)}
     if rom is not None:
         code = STARTUP.read_text() + code
         env.update(
@@ -312,10 +309,7 @@ def import_all(
             HOMECA_SIM_SIMFLASH=str(ensure_simflash()),
             HOMECA_SIM_MODE="raw",
         )
-    proc = subprocess.run(
-        [micropython_command(), "-X", f"heapsize={heapsize}", "-c", code],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    proc = run_micropython("-c", code, heapsize=heapsize, cwd=cwd, env=env)
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         if "MemoryError" in output:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -30,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from homeca.sim.device import micropython_command
 from homeca.testing import wycheproof
+from homeca.testing.micropython import run_micropython
 
 ROOT = Path(__file__).resolve().parent.parent
 ECC_DIR = ROOT / "firmware" / "cmodules" / "ecc"
@@ -103,12 +102,8 @@ def make_ecc(arch: str) -> Path:
     return BUILD / arch / "ecc.mpy"
 
 
-def run_micropython(mpy: Path, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MICROPYPATH=str(mpy.parent))
-    return subprocess.run(
-        [micropython_command(), "-X", "heapsize=256k", str(script), *args],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+def run_script(mpy: Path, script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_micropython(str(script), *args, path=[mpy.parent], heapsize="256k", timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +121,7 @@ def run_ecc(ecc_x64: Path, tmp_path: Path) -> RunEcc:
         calls_file = tmp_path / "calls.json"
         results_file = tmp_path / "results.json"
         calls_file.write_text(json.dumps([[name, [a.hex() for a in args]] for name, args in calls]))
-        proc = run_micropython(ecc_x64, script, str(calls_file), str(results_file))
+        proc = run_script(ecc_x64, script, str(calls_file), str(results_file))
         assert proc.returncode == 0, proc.stdout + proc.stderr
         results = json.loads(results_file.read_text())
         assert len(results) == len(calls)
@@ -319,7 +314,7 @@ CASES = {
 def test_module_has_exactly_the_api(ecc_x64: Path, tmp_path: Path) -> None:
     script = tmp_path / "api.py"
     script.write_text("import ecc\nprint(' '.join(sorted(n for n in dir(ecc) if n[0] != '_')))\n")
-    proc = run_micropython(ecc_x64, script)
+    proc = run_script(ecc_x64, script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split() == sorted(SIGNATURES)
 
@@ -327,7 +322,7 @@ def test_module_has_exactly_the_api(ecc_x64: Path, tmp_path: Path) -> None:
 def test_x64_mpy_header_matches_the_unix_port(ecc_x64: Path, tmp_path: Path) -> None:
     script = tmp_path / "mpy_version.py"
     script.write_text("import sys\nprint(sys.implementation._mpy)\n")
-    proc = run_micropython(ecc_x64, script)
+    proc = run_script(ecc_x64, script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     port = int(proc.stdout)
     header = ecc_x64.read_bytes()[:4]
@@ -507,7 +502,7 @@ def test_buffer_protocol_and_types(ecc_x64: Path, tmp_path: Path) -> None:
         "assert ecc.p256_verify(ecc.p256_public(s), s, ecc.p256_sign(s, s)) is True\n"
         "print('ok')\n"
     )
-    proc = run_micropython(ecc_x64, script)
+    proc = run_script(ecc_x64, script)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split() == ["TypeError", "ok"]
 

@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import json
-import os
 import random
 import subprocess
 from pathlib import Path
 
+import ecc_pure_replay as replay
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization as ser
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from homeca.sim.device import micropython_command
 from homeca.testing import wycheproof
+from homeca.testing.micropython import run_micropython
 
 TESTS = Path(__file__).resolve().parent
 FIRMWARE = TESTS.parent / "firmware"
@@ -39,22 +38,10 @@ N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 ANY_VALUE_ERROR = "ValueError"  # an expectation: any ValueError line (text compared with CPython)
 
 
-def run_micropython(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MICROPYPATH=str(FIRMWARE))
-    return subprocess.run(
-        [micropython_command(), "-X", "heapsize=2m", str(REPLAY), *args],
-        env=env, capture_output=True, text=True, timeout=timeout, cwd=TESTS.parent,
-    )  # fmt: skip
-
-
-def load_replay():
-    spec = importlib.util.spec_from_file_location("ecc_pure_replay", REPLAY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-replay = load_replay()
+def run_replay(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return run_micropython(
+        str(REPLAY), *args, path=[FIRMWARE], heapsize="2m", timeout=timeout, cwd=TESTS.parent
+    )
 
 
 # --- the cases -----------------------------------------------------------------------------
@@ -176,7 +163,7 @@ def replayed(tmp_path_factory):
     cases = all_cases()
     path = tmp_path_factory.mktemp("ecc") / "cases.json"
     path.write_text(json.dumps([c for c, _ in cases]))
-    proc = run_micropython(str(path), timeout=300)
+    proc = run_replay(str(path), timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     lines = proc.stdout.splitlines()
     cpython = [replay.result(c[0], c[1:]) for c, _ in cases]
@@ -218,7 +205,7 @@ def test_signatures_verify_with_cryptography(replayed):
 
 
 def test_bench_runs_on_micropython():
-    proc = run_micropython("--bench", "1", timeout=120)
+    proc = run_replay("--bench", "1", timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     names = [line.split()[0] for line in proc.stdout.splitlines()]
     assert names[:6] == ["x25519", "x25519_base", "p256_public", "p256_ecdh", "p256_sign",

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import ast
 import os
-import subprocess
 from fractions import Fraction
 from math import comb
 from pathlib import Path
 
 import pytest
 
-from homeca.sim.device import micropython_command
+from homeca.testing.micropython import run_micropython
 from nodefw import rng
 
 TESTS = Path(__file__).resolve().parent
@@ -30,11 +29,9 @@ def test_rng_tests_pass_on_micropython():
     n = sum(
         isinstance(node, ast.FunctionDef) and node.name.startswith("test_") for node in tree.body
     )
-    env = dict(os.environ, MICROPYPATH=f"{FIRMWARE}:{Path(__file__).parent}")
-    proc = subprocess.run(
-        [micropython_command(), "-X", "heapsize=64k", str(RNG_TESTS)],
-        env=env, capture_output=True, text=True, timeout=120, cwd=TESTS.parent,
-    )  # fmt: skip
+    proc = run_micropython(
+        str(RNG_TESTS), path=[FIRMWARE, TESTS], heapsize="64k", timeout=120, cwd=TESTS.parent
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert proc.stdout.splitlines()[-1] == f"{n} passed, 0 failed", out

@@ -9,13 +9,12 @@ to catch any divergence between them.
 from __future__ import annotations
 
 import ast
-import importlib.util
-import os
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+import wire_replay as replay
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 # codec tests' own definitions (that file is plain Python on both interpreters).
 from test_wire_codec import ALL_KINDS, INT_RANGES, OVERHEAD
 
-from homeca.sim.device import micropython_command
+from homeca.testing.micropython import run_micropython
 from nodefw import messages, simctl, wire
 
 TESTS = Path(__file__).resolve().parent
@@ -34,22 +33,10 @@ REPLAY = TESTS / "wire_replay.py"
 SCHEMAS = {**messages.SCHEMAS, **simctl.SCHEMAS, 0x77: ALL_KINDS}
 
 
-def run_micropython(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MICROPYPATH=f"{FIRMWARE}:{Path(__file__).parent}")
-    return subprocess.run(
-        [micropython_command(), "-X", "heapsize=256k", *args],
-        env=env, capture_output=True, text=True, timeout=timeout, cwd=TESTS.parent,
-    )  # fmt: skip
-
-
-def load_replay():
-    spec = importlib.util.spec_from_file_location("wire_replay", REPLAY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-replay = load_replay()
+def run_shared(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return run_micropython(
+        *args, path=[FIRMWARE, TESTS], heapsize="256k", timeout=timeout, cwd=TESTS.parent
+    )
 
 
 # --- the shared tests on MicroPython ---------------------------------------------
@@ -60,7 +47,7 @@ def test_codec_tests_pass_on_micropython():
     n = sum(
         isinstance(node, ast.FunctionDef) and node.name.startswith("test_") for node in tree.body
     )
-    proc = run_micropython(str(CODEC_TESTS), timeout=120)
+    proc = run_shared(str(CODEC_TESTS), timeout=120)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert proc.stdout.splitlines()[-1] == f"{n} passed, 0 failed", out
@@ -319,7 +306,7 @@ def test_micropython_decodes_like_cpython(inputs):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "inputs.txt"
         path.write_text("".join(line + "\n" for line in lines))
-        proc = run_micropython(str(REPLAY), str(path), timeout=60)
+        proc = run_shared(str(REPLAY), str(path), timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     actual = proc.stdout.splitlines()
     assert len(actual) == len(expected), proc.stdout + proc.stderr
