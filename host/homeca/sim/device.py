@@ -110,6 +110,8 @@ class SimDevice:
         self._i2c_nack = False
         self._proc: subprocess.Popen | None = None
         self._child: PtyPort | None = None
+        # Replaced ports and sockets: only the I/O thread, which may be reading them, closes them.
+        self._retired: list[PtyPort | socket.socket] = []
         self._powered = False
         self._crashes: list[float] = []
         self._thread: threading.Thread | None = None
@@ -197,7 +199,7 @@ class SimDevice:
         self._drop_device_sockets()
         self._uart_rx = b""  # a reset empties the chip's UART buffer
         if self._child is not None:
-            self._child.close()
+            self._retired.append(self._child)
         self._child = PtyPort()
         self._filter = _RawRestart() if mode == "raw" else None
         env = {
@@ -246,10 +248,10 @@ class SimDevice:
         if self._thread:
             self._thread.join(timeout=5)
             self._thread = None
-            for port in (self.console, self.hc05, self._child):
+            for port in (self.console, self.hc05, self._child, *self._retired):
                 if port is not None:
                     port.close()
-            self._child = None
+            self._child, self._retired = None, []
             for s in (self._ctl_srv, self._hc05_srv):
                 s.close()
             self._log.close()
@@ -348,7 +350,7 @@ class SimDevice:
         for attr in ("_ctl", "_dev_hc05"):
             s = getattr(self, attr, None)
             if s is not None:
-                s.close()
+                self._retired.append(s)
                 setattr(self, attr, None)
 
     def _io_loop(self) -> None:
@@ -361,9 +363,12 @@ class SimDevice:
 
     def _io_once(self) -> None:
         with self._lock:
+            while self._retired:
+                self._retired.pop().close()
             proc, child, powered = self._proc, self._child, self._powered
+            ctl, dev = self._ctl, self._dev_hc05
         fds = [self._ctl_srv, self._hc05_srv] + ([child.master] if powered else [])
-        fds += [s for s in (self._ctl, self._dev_hc05) if s is not None]
+        fds += [s for s in (ctl, dev) if s is not None]
         fds += [p.master for p in (self.console, self.hc05) if p.attached()]
         readable, _, _ = select.select(fds, [], [], 0.02)
         if powered and child.master in readable:
@@ -374,10 +379,10 @@ class SimDevice:
             self._accept("_ctl")
         if self._hc05_srv in readable:
             self._accept("_dev_hc05")
-        if self._ctl is not None and self._ctl in readable:
-            self._from_ctl()
-        if self._dev_hc05 is not None and self._dev_hc05 in readable:
-            data = self._recv(self._dev_hc05)
+        if ctl is not None and ctl in readable:
+            self._from_ctl(ctl)
+        if dev is not None and dev in readable and dev is self._dev_hc05:
+            data = self._recv(dev)
             if data and self._hc05_at:  # AT mode: the module answers, not the phone
                 reply = self.hc05_module.feed(data)
                 if reply and self._dev_hc05 is not None:
@@ -404,7 +409,7 @@ class SimDevice:
         with self._lock:
             old = getattr(self, attr)
             if old is not None:
-                old.close()
+                self._retired.append(old)
             setattr(self, attr, conn)
         if attr == "_dev_hc05":
             self._to_chip_uart(b"")
@@ -428,10 +433,12 @@ class SimDevice:
                         setattr(self, attr, None)
         return data
 
-    def _from_ctl(self) -> None:
-        assert self._ctl is not None
+    def _from_ctl(self, ctl: socket.socket) -> None:
         # At most max_body bytes between drains: the decoder never overflows.
-        self._ctl_dec.feed(self._recv(self._ctl, self._ctl_dec.max_body))
+        data = self._recv(ctl, self._ctl_dec.max_body)
+        if ctl is not self._ctl:
+            return  # the chip was reset meanwhile: a stale READY must not count
+        self._ctl_dec.feed(data)
         while True:
             try:
                 body = self._ctl_dec.next()
