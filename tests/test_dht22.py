@@ -318,7 +318,7 @@ def test_status_names() -> None:
     names = dict(enumerate(dht22.STATUS_NAMES))
     assert names == {
         OK: "ok", TIMEOUT: "timeout", CHECKSUM: "checksum", RANGE: "range", ERROR: "error",
-        NONE: "none",
+        NONE: "waiting",
     }  # fmt: skip
 
 

@@ -1,9 +1,7 @@
 # What the OLED shows: one status screen, 16 x 8 characters. Redraws only when
 # the content changes: an I2C frame write costs the ESP8266 ~25 ms at 400 kHz.
+from nodefw.drivers.dht22 import STATUS_NAMES
 from nodefw.messages import ST_PENDING, STATE_NAMES
-
-# Names of the DHT22 driver's status codes (drivers/dht22.py); 0 is good.
-SENSOR_FAULTS = ("", "timeout", "checksum", "range", "error", "waiting")
 
 
 class Screen:
@@ -46,5 +44,5 @@ def _tenths(v):
 def _reading_text(reading):
     status, t, h = reading
     if status:
-        return "sensor " + (SENSOR_FAULTS[status] if status < len(SENSOR_FAULTS) else "fault")
+        return "sensor " + (STATUS_NAMES[status] if status < len(STATUS_NAMES) else "fault")
     return _tenths(t) + "C " + _tenths(h) + "%"

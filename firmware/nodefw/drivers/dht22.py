@@ -37,7 +37,8 @@ CHECKSUM = const(2)  # the answer's checksum did not match (noise on the data li
 RANGE = const(3)  # a valid answer outside -40..80 degC or 0..100 %RH: not used
 ERROR = const(4)  # any other exception from the sensor object
 NONE = const(5)  # nothing measured yet
-STATUS_NAMES = ("ok", "timeout", "checksum", "range", "error", "none")
+# Shown on the OLED ("sensor checksum") and in reports.
+STATUS_NAMES = ("ok", "timeout", "checksum", "range", "error", "waiting")
 
 # The temperature and humidity before the first good reading. It is the I16
 # minimum, so it fits the field it stands in for.
