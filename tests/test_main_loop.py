@@ -43,11 +43,14 @@ def wait_status(link: Link, ok: Callable[[dict], bool], timeout: float = 8.0) ->
 
 def test_sensor_values_and_every_fault_reach_status_and_the_oled(dev: SimDevice) -> None:
     with Link(dev.hc05.path) as link:
+        # STATUS may answer before the display task has drawn the same reading:
+        # each check waits for a frame started after the change.
+        frames = dev.oled.frames
         dev.set_dht(22.5, 48.0)
         good = wait_status(link, lambda s: s["dht"] == dht22.OK and s["temp"] == 225)
         assert (good["hum"], good["restarts"]) == (480, 0)
         assert 0 <= good["dht_age"] <= PERIOD_S + 1
-        shown_good = dev.oled_pixels()
+        shown_good = dev.oled_pixels(after=frames, quiet=0.3)
 
         faults = {
             "timeout": (lambda: dev.set_dht_fault("timeout"), dht22.TIMEOUT),
@@ -55,15 +58,18 @@ def test_sensor_values_and_every_fault_reach_status_and_the_oled(dev: SimDevice)
             "range": (lambda: dev.set_dht(95.0, 40.0), dht22.RANGE),  # over 80 degC
         }
         for name, (inject, code) in faults.items():
+            frames = dev.oled.frames
             inject()
             st = wait_status(link, lambda s, c=code: s["dht"] == c)
             # The last good value stays, with its age; the loop keeps answering.
             assert (st["temp"], st["hum"]) == (225, 480), name
             assert st["dht_age"] != NO_AGE and st["restarts"] == 0, name
-            assert dev.oled_pixels(quiet=0.3) != shown_good, f"{name} not on the OLED"
+            shown = dev.oled_pixels(after=frames, quiet=0.3)
+            assert shown != shown_good, f"{name} not on the OLED"
+            frames = dev.oled.frames
             dev.set_dht(22.5, 48.0)
             wait_status(link, lambda s: s["dht"] == dht22.OK)
-            assert dev.oled_pixels(quiet=0.3) == shown_good, name
+            assert dev.oled_pixels(after=frames, quiet=0.3) == shown_good, name
 
         # A sensor that stays dead: the reading ages, the device answers throughout.
         dev.set_dht_fault("timeout")
@@ -130,8 +136,8 @@ def test_a_stale_partial_frame_does_not_swallow_the_next_request(dev: SimDevice)
     with Link(dev.hc05.path) as link:
         wait_sensor(link)
         link.send_raw(b"\xf3\x8c\x03\xe8\x01\x01\x00")
-        time.sleep(2.6)  # the driver drops a partial frame after 2 s without a byte
-        st = link.status(timeout=2)
+        time.sleep(3.2)  # the driver drops a partial frame after 2 s without a byte
+        st = link.status(timeout=5)
         assert st["link_bad"] == 0
 
 

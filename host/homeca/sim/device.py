@@ -103,7 +103,7 @@ class SimDevice:
         self.boots = 0
         self.ready = threading.Event()
         self._i2c_last = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # setters send to the chip while holding it
         self._dht: tuple[int, bytes] = (simctl.DHT_OK, dht22_answer(21.0, 45.0))
         self._button = False
         self._button_release_at: float | None = None
@@ -298,26 +298,34 @@ class SimDevice:
         else:
             raise SimError(f"unknown DHT22 fault {fault!r} (timeout, checksum)")
 
+    # Each setter changes the pin and tells the chip under one lock: a chip that
+    # connects meanwhile gets the new value from _accept, never the old one.
+
     def _set_dht(self, status: int, raw: bytes) -> None:
-        self._dht = (status, raw)
-        self._ctl_send(simctl.DHT, {"status": status, "raw": raw})
+        with self._lock:
+            self._dht = (status, raw)
+            self._ctl_send(simctl.DHT, {"status": status, "raw": raw})
 
     def set_i2c_nack(self, on: bool) -> None:
         """The OLED stops (or resumes) acknowledging on the I2C bus: unplugged."""
-        self._i2c_nack = on
-        self._ctl_send(simctl.I2C_NACK, {"on": on})
+        with self._lock:
+            self._i2c_nack = on
+            self._ctl_send(simctl.I2C_NACK, {"on": on})
 
     def press_button(self, seconds: float = 0.1) -> None:
-        self.hold_button()
-        self._button_release_at = time.monotonic() + seconds
+        with self._lock:
+            self.hold_button()
+            self._button_release_at = time.monotonic() + seconds
 
     def hold_button(self) -> None:
-        self._button, self._button_release_at = True, None
-        self._ctl_send(simctl.BUTTON, {"pressed": True})
+        with self._lock:
+            self._button, self._button_release_at = True, None
+            self._ctl_send(simctl.BUTTON, {"pressed": True})
 
     def release_button(self) -> None:
-        self._button, self._button_release_at = False, None
-        self._ctl_send(simctl.BUTTON, {"pressed": False})
+        with self._lock:
+            self._button, self._button_release_at = False, None
+            self._ctl_send(simctl.BUTTON, {"pressed": False})
 
     def oled_pixels(
         self, after: int | None = None, quiet: float = 0.05, timeout: float = 2.0
@@ -385,8 +393,8 @@ class SimDevice:
             data = self._recv(dev)
             if data and self._hc05_at:  # AT mode: the module answers, not the phone
                 reply = self.hc05_module.feed(data)
-                if reply and self._dev_hc05 is not None:
-                    self._dev_hc05.sendall(reply)
+                with contextlib.suppress(OSError):  # the chip may just have died
+                    dev.sendall(reply)
             elif data and self._link_up:
                 self.hc05.write(data)  # no phone connected: the HC-05 drops it
         if self.hc05.master in readable:
@@ -398,31 +406,39 @@ class SimDevice:
         """Phone -> chip. Until the firmware opens its UART the bytes wait in the
         UART's receive buffer, which is bounded: the excess is lost."""
         self._uart_rx = (self._uart_rx + data)[:UART_RXBUF]
-        if self._dev_hc05 is not None and self._uart_rx:
-            with contextlib.suppress(OSError):
-                self._dev_hc05.sendall(self._uart_rx)
-            self._uart_rx = b""
+        dev = self._dev_hc05
+        if dev is not None and self._uart_rx:
+            try:  # non-blocking: a chip that stops reading must not stall the simulator
+                self._uart_rx = self._uart_rx[dev.send(self._uart_rx) :]
+            except BlockingIOError:
+                pass  # the rest waits in the UART buffer; _tick retries
+            except OSError:
+                self._uart_rx = b""  # the chip just died
 
     def _accept(self, attr: str) -> None:
         srv = self._ctl_srv if attr == "_ctl" else self._hc05_srv
         conn, _ = srv.accept()
+        if attr == "_dev_hc05":
+            conn.setblocking(False)
         with self._lock:
             old = getattr(self, attr)
             if old is not None:
                 self._retired.append(old)
             setattr(self, attr, conn)
+            if attr == "_ctl":  # the pins as they are now; setters wait for the lock
+                self._ctl_dec.reset()
+                self._ctl_send(simctl.DHT, {"status": self._dht[0], "raw": self._dht[1]})
+                self._ctl_send(simctl.BUTTON, {"pressed": self._button})
+                self._ctl_send(simctl.I2C_NACK, {"on": self._i2c_nack})
+                self._ctl_send(simctl.LINK, {"up": self._link_up})
         if attr == "_dev_hc05":
             self._to_chip_uart(b"")
-        if attr == "_ctl":
-            self._ctl_dec.reset()
-            self._ctl_send(simctl.DHT, {"status": self._dht[0], "raw": self._dht[1]})
-            self._ctl_send(simctl.BUTTON, {"pressed": self._button})
-            self._ctl_send(simctl.I2C_NACK, {"on": self._i2c_nack})
-            self._ctl_send(simctl.LINK, {"up": self._link_up})
 
     def _recv(self, s: socket.socket, size: int = 4096) -> bytes:
         try:
             data = s.recv(size)
+        except BlockingIOError:
+            return b""  # not closed: nothing to read yet
         except OSError:
             data = b""
         if not data:
@@ -437,7 +453,7 @@ class SimDevice:
         # At most max_body bytes between drains: the decoder never overflows.
         data = self._recv(ctl, self._ctl_dec.max_body)
         if ctl is not self._ctl:
-            return  # the chip was reset meanwhile: a stale READY must not count
+            return  # the chip was reset meanwhile: its last frames go nowhere
         self._ctl_dec.feed(data)
         while True:
             try:
@@ -457,7 +473,9 @@ class SimDevice:
                     except OledError as e:
                         self.error = e
             elif mtype == simctl.READY:
-                self.ready.set()
+                with self._lock:
+                    if ctl is self._ctl:  # not from a chip that was reset meanwhile
+                        self.ready.set()
             elif mtype == simctl.HC05_KEY:
                 self._hc05_at = fields["on"]
 
@@ -465,12 +483,14 @@ class SimDevice:
         if not data:
             return
         self._log.write(data)
-        if self._filter is not None:
-            data, inject = self._filter.feed(data)
+        filt = self._filter  # power_on may replace it meanwhile
+        if filt is not None:
+            data, inject = filt.feed(data)
             self._write_chip(inject)
-            if self._filter.done:
-                held, self._filter = self._filter.held, None
-                self._write_chip(held)
+            if filt.done:
+                if self._filter is filt:
+                    self._filter = None
+                self._write_chip(filt.held)
         self._tail = (self._tail + data)[-80:]
         if _RAW_BANNER in self._tail:
             self._mode, self._tail = "raw", b""
@@ -479,8 +499,9 @@ class SimDevice:
         self.console.write(data)
 
     def _to_chip(self, data: bytes) -> None:
-        if self._filter is not None:
-            self._filter.held += data  # typed during a raw-mode restart: deliver after it
+        filt = self._filter
+        if filt is not None:
+            filt.held += data  # typed during a raw-mode restart: deliver after it
         else:
             self._write_chip(data)
 
@@ -506,6 +527,8 @@ class SimDevice:
 
     def _tick(self, proc: subprocess.Popen | None) -> None:
         self._update_link()
+        if self._uart_rx:
+            self._to_chip_uart(b"")  # what the chip's socket could not take yet
         if self._button_release_at is not None and time.monotonic() >= self._button_release_at:
             self.release_button()
         if proc is not None and proc.poll() is not None:
@@ -518,6 +541,7 @@ class SimDevice:
                 return  # a power cut, or already handled
             self._from_chip(self._child.read())
             if proc.returncode == 0:
+                self.ready.clear()  # before anyone can see the reboot message
                 self.console.write(_SOFT_REBOOT)
                 self._log.write(_SOFT_REBOOT)
                 self._spawn("raw" if self._mode == "raw" else "normal")
