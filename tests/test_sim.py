@@ -13,6 +13,7 @@ from PIL import Image
 from homeca.console import ConsoleError
 from homeca.link import Link
 from homeca.sim.device import SimDevice, SimError, dht22_answer
+from homeca.sim.oled import SSD1306Model
 from homeca.sim.report import parse_size, wait_sensor
 from homeca.testing.dut import Dut
 
@@ -222,3 +223,13 @@ def test_hc05_at_mode_configures_the_module(dut: Dut) -> None:
         "AT+PSWD=12: ERROR:(1D)", "AT+UART=12345,0,0: ERROR:(1D)", "AT+BOGUS: ERROR:(0)",
     ]  # fmt: skip
     assert (module.pin, module.uart) == ("4321", (19200, 0, 0))
+
+
+def test_oled_model_ends_a_frame_transfer_when_its_window_is_full() -> None:
+    oled = SSD1306Model()
+    oled.write(bytes([0x00, 0x20, 0x00, 0x21, 0, 127, 0x22, 0, 7]), True)  # whole screen
+    oled.write(b"\x40" + bytes([0xFF]) * 600, True)  # a frame arrives in two chunks
+    assert (oled.frames, oled.frames_done) == (1, 0)
+    oled.write(bytes([0x0F]) * 424, False)
+    assert (oled.frames, oled.frames_done) == (1, 1)
+    assert oled.ram == bytes([0xFF]) * 600 + bytes([0x0F]) * 424

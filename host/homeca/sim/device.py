@@ -331,10 +331,14 @@ class SimDevice:
         self, after: int | None = None, quiet: float = 0.05, timeout: float = 2.0
     ) -> list[list[bool]]:
         """What the glass shows once the I2C bus has been quiet for `quiet`
-        seconds (a frame is several chunks on the simulator's socket) and, with
-        `after`, once a frame transfer beyond that count has begun."""
+        seconds and every frame transfer begun has ended (a frame is several
+        chunks on the simulator's socket); with `after`, once a frame transfer
+        beyond that count has begun."""
         deadline = time.monotonic() + timeout
-        while after is not None and self.oled.frames <= after and time.monotonic() < deadline:
+        o = self.oled
+        while time.monotonic() < deadline and (
+            (after is not None and o.frames <= after) or o.frames_done < o.frames
+        ):
             time.sleep(0.005)
         while time.monotonic() - self._i2c_last < quiet and time.monotonic() < deadline:
             time.sleep(quiet / 5)

@@ -40,6 +40,9 @@ class SSD1306Model:
         self.col = 0
         self.page = 0
         self.frames = 0  # data transfers started, to notice redraws
+        # ... and finished: a transfer in page mode at once, otherwise when it has
+        # filled its column/page window (the driver's show() writes the whole screen).
+        self.frames_done = 0
         self._pending: list[int] = []  # a command waiting for its arguments
         self._data = False
 
@@ -57,6 +60,8 @@ class SSD1306Model:
                 self._put(b)
             if first:
                 self.frames += 1  # one data transfer, however it was chunked
+                if self.mode == 2:
+                    self.frames_done = self.frames
         else:
             for b in data:
                 self._command_byte(b)
@@ -117,7 +122,11 @@ class SSD1306Model:
             self.col += 1
             return
         self.col = c0
-        self.page = p0 if self.page >= p1 else self.page + 1
+        if self.page >= p1:
+            self.page = p0
+            self.frames_done = self.frames  # the window is full: the transfer is complete
+        else:
+            self.page += 1
 
     def pixels(self) -> list[list[bool]]:
         """What the glass shows, row by row (the usual module: A1/C8 is upright)."""
