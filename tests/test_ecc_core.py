@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils, x25519
 from ecc_core import EPOINT, ESCALAR, ESIG, EZERO, OK, EccCore
 
 from homeca.testing import wycheproof
+from homeca.testing.tools import need
 
 SEED = int(os.environ.get("ECC_SEED", "7748"))
 CASES = int(os.environ.get("ECC_CASES", "2000"))
@@ -53,8 +54,7 @@ Point = tuple[int, int] | None  # affine, None is the point at infinity
 
 @pytest.fixture(scope="module")
 def core(request: pytest.FixtureRequest) -> EccCore:
-    if not ecc_core.have_compiler():
-        pytest.skip(f"no C compiler ({ecc_core.CC}) to build the ecc core for the host")
+    need(ecc_core.have_compiler(), f"no C compiler ({ecc_core.CC}) to build the ecc core")
     ecc_core.announce(
         request,
         f"ecc core: ECC_SEED={SEED} ECC_CASES={CASES} (verify {VERIFY_CASES}), "

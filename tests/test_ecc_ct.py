@@ -30,6 +30,8 @@ from pathlib import Path
 import ecc_core
 import pytest
 
+from homeca.testing.tools import need
+
 TEST_DIR = ecc_core.ROOT / "firmware" / "cmodules" / "ecc" / "test"
 CHECKS = (
     "x25519",
@@ -79,8 +81,10 @@ def build_dir() -> Path:
 
 def make(*targets: str) -> None:
     """Build targets with the test Makefile; a missing or broken core fails here."""
-    if shutil.which("make") is None or not ecc_core.have_compiler():
-        pytest.skip(f"needs make and {ecc_core.CC} to build the ecc test drivers")
+    need(
+        shutil.which("make") is not None and ecc_core.have_compiler(),
+        f"needs make and {ecc_core.CC} to build the ecc test drivers",
+    )
     cmd = [
         "make",
         "-C",
@@ -97,8 +101,10 @@ def make(*targets: str) -> None:
 
 @pytest.fixture(scope="module")
 def ctgrind() -> dict[str, Path]:
-    if shutil.which("valgrind") is None or not MEMCHECK_H.exists():
-        pytest.skip(f"needs valgrind and {MEMCHECK_H} (Debian package valgrind)")
+    need(
+        shutil.which("valgrind") is not None and MEMCHECK_H.exists(),
+        f"needs valgrind and {MEMCHECK_H} (Debian package valgrind)",
+    )
     bins = {opt: build_dir() / f"ctgrind-{opt}" for opt in OPT_LEVELS}
     make(*map(str, bins.values()))
     return bins

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from homeca.testing import wycheproof
 from homeca.testing.micropython import run_micropython
+from homeca.testing.tools import need
 
 ROOT = Path(__file__).resolve().parent.parent
 ECC_DIR = ROOT / "firmware" / "cmodules" / "ecc"
@@ -508,8 +509,7 @@ def test_buffer_protocol_and_types(ecc_x64: Path, tmp_path: Path) -> None:
 
 
 def test_xtensa_mpy_builds_for_the_esp8266() -> None:
-    if shutil.which("xtensa-lx106-elf-gcc") is None:
-        pytest.skip("xtensa-lx106-elf-gcc not installed (make test installs gcc-xtensa-lx106)")
+    need(shutil.which("xtensa-lx106-elf-gcc") is not None, "xtensa-lx106-elf-gcc not installed")
     mpy = make_ecc("xtensa")
     header = mpy.read_bytes()[:4]
     assert header[:2] == b"M\x06"  # .mpy version 6

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from homeca.bench import ecc as bench
+from homeca.testing.tools import need
 
-MISSING = bench.missing_tools()
-needs_qemu = pytest.mark.skipif(
-    bool(MISSING),
-    reason=f"not installed: {', '.join(MISSING)} (`make test` installs them)",
-)
+
+@pytest.fixture(scope="module")
+def needs_qemu() -> None:
+    missing = bench.missing_tools()
+    need(not missing, f"not installed: {', '.join(missing)}")
+
 
 # Every operation of ecc.h that the harness times.
 OPS = {
@@ -27,13 +29,13 @@ OPS = {
 
 
 @pytest.fixture(scope="module")
-def elf() -> Path:
+def elf(needs_qemu: None) -> Path:
     path, size = bench.build_qemu("Os")
     assert size.text > 0
     return path
 
 
-@needs_qemu
+@pytest.mark.usefixtures("needs_qemu")
 def test_checks_pass_and_counts_are_deterministic(elf: Path) -> None:
     first = bench.run_qemu(elf)
     assert not first.failed, "\n".join(first.failed)
@@ -54,7 +56,7 @@ def test_checks_pass_and_counts_are_deterministic(elf: Path) -> None:
     }
 
 
-@needs_qemu
+@pytest.mark.usefixtures("needs_qemu")
 def test_a_core_needing_libgcc_helpers_is_refused(tmp_path: Path) -> None:
     core = tmp_path / "core"
     core.mkdir()
@@ -90,7 +92,7 @@ def test_failed_checks_and_bench_lines_are_parsed() -> None:
     bench.check_calibration(res)
 
 
-@needs_qemu
+@pytest.mark.usefixtures("needs_qemu")
 def test_every_wycheproof_vector_passes_on_lx106(tmp_path: Path) -> None:
     """All of them, not a subset: the lx106 build runs the assembly paths
     (products, squares, the 25519 reduction) that the host build does not."""
