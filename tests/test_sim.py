@@ -233,3 +233,7 @@ def test_oled_model_ends_a_frame_transfer_when_its_window_is_full() -> None:
     oled.write(bytes([0x0F]) * 424, False)
     assert (oled.frames, oled.frames_done) == (1, 1)
     assert oled.ram == bytes([0xFF]) * 600 + bytes([0x0F]) * 424
+    oled.write(b"\x40" + bytes(100), True)  # the chip dies mid-frame
+    assert (oled.frames, oled.frames_done) == (2, 1)
+    oled.bus_released()
+    assert oled.frames_done == 2

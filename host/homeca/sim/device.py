@@ -198,6 +198,7 @@ class SimDevice:
         self._hc05_at = False  # KEY is low at reset
         self._drop_device_sockets()
         self._uart_rx = b""  # a reset empties the chip's UART buffer
+        self.oled.bus_released()
         if self._child is not None:
             self._retired.append(self._child)
         self._child = PtyPort()
@@ -235,6 +236,7 @@ class SimDevice:
             if self._proc and self._proc.poll() is None:
                 os.killpg(self._proc.pid, signal.SIGKILL)
                 self._proc.wait()
+            self.oled.bus_released()
             self._drop_device_sockets()
             self._link_up = False
 

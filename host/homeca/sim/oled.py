@@ -66,6 +66,10 @@ class SSD1306Model:
             for b in data:
                 self._command_byte(b)
 
+    def bus_released(self) -> None:
+        """The chip reset or lost power: a transfer it had begun has ended."""
+        self.frames_done = self.frames
+
     def _command_byte(self, b: int) -> None:
         if self._pending:
             self._pending.append(b)
