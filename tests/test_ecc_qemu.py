@@ -35,7 +35,6 @@ def elf(needs_qemu: None) -> Path:
     return path
 
 
-@pytest.mark.usefixtures("needs_qemu")
 def test_checks_pass_and_counts_are_deterministic(elf: Path) -> None:
     first = bench.run_qemu(elf)
     assert not first.failed, "\n".join(first.failed)

@@ -458,32 +458,33 @@ class SimDevice:
     def _from_ctl(self, ctl: socket.socket) -> None:
         # At most max_body bytes between drains: the decoder never overflows.
         data = self._recv(ctl, self._ctl_dec.max_body)
-        if ctl is not self._ctl:
-            return  # the chip was reset meanwhile: its last frames go nowhere
-        self._ctl_dec.feed(data)
-        while True:
+        with self._lock:
+            if ctl is not self._ctl:
+                return  # the chip was reset meanwhile: its last frames (READY) go nowhere
+            self._ctl_dec.feed(data)
+            while True:
+                try:
+                    body = self._ctl_dec.next()
+                    if body is None:
+                        return
+                    mtype, _ = wire.header(body)
+                    fields = wire.decode(body, simctl.SCHEMAS[mtype])
+                except (wire.WireError, KeyError) as e:
+                    self.error = SimError(f"bad simulator frame from the device: {e}")
+                    continue
+                self._ctl_frame(mtype, fields)
+
+    def _ctl_frame(self, mtype: int, fields: dict) -> None:
+        if mtype == simctl.I2C_WRITE:
+            self._i2c_last = time.monotonic()
             try:
-                body = self._ctl_dec.next()
-                if body is None:
-                    return
-                mtype, _ = wire.header(body)
-                fields = wire.decode(body, simctl.SCHEMAS[mtype])
-            except (wire.WireError, KeyError) as e:
-                self.error = SimError(f"bad simulator frame from the device: {e}")
-                continue
-            if mtype == simctl.I2C_WRITE:
-                self._i2c_last = time.monotonic()
-                with self._lock:
-                    try:
-                        self.oled.write(fields["data"], fields["first"])
-                    except OledError as e:
-                        self.error = e
-            elif mtype == simctl.READY:
-                with self._lock:
-                    if ctl is self._ctl:  # not from a chip that was reset meanwhile
-                        self.ready.set()
-            elif mtype == simctl.HC05_KEY:
-                self._hc05_at = fields["on"]
+                self.oled.write(fields["data"], fields["first"])
+            except OledError as e:
+                self.error = e
+        elif mtype == simctl.READY:
+            self.ready.set()
+        elif mtype == simctl.HC05_KEY:
+            self._hc05_at = fields["on"]
 
     def _from_chip(self, data: bytes) -> None:
         if not data:
