@@ -20,7 +20,7 @@ import pytest
 from homeca import bundle
 from homeca.bundle import BOARDS, BundleReport, build_bundle, compile_module, read_mpy_header
 from homeca.errors import HomecaError
-from homeca.sim.device import DEFAULT_HEAPSIZE
+from homeca.interpreters import INTERPRETERS
 from homeca.sim.rom import ensure_simflash
 from homeca.testing.micropython import run_micropython
 
@@ -32,6 +32,7 @@ ECC_DIR = ROOT / "firmware" / "cmodules" / "ecc"
 # 31-bit small ints (the ESP8266's; the unix port has more).
 BYTECODE_HEADER = b"M\x06\x00\x1f"
 MPY_SUB_VERSION = 3  # mpy v6.3: native code must match it exactly
+UNIX_HEAP = INTERPRETERS["unix"].heapsize
 
 
 def make_ecc(arch: str) -> Path:
@@ -185,8 +186,8 @@ def test_mpy_cross_errors_carry_its_message(tmp_path: Path) -> None:
 
 # The nodemcu_v3 boot.py on the unix port: its ROMFS image mounted at /rom,
 # sys.path as MicroPython 1.25's _boot.py leaves it (no /rom/lib) or as later
-# versions do, and a stand-in for the ESP8266-only `esp` module that records
-# the native-code region.
+# versions do, and stand-ins for the ESP8266-only `esp` and `network` modules
+# that record the native-code region and the access point switched off.
 BOOT_NODEMCU = """
 import sys, vfs
 class esp:
@@ -194,6 +195,12 @@ class esp:
     def osdebug(x): esp.calls.append(("osdebug", x))
     def set_native_code_location(a, n): esp.calls.append(("native", a, n))
 sys.modules["esp"] = esp
+class network:
+    AP_IF = 1
+    class WLAN:
+        def __init__(self, i): self.i = i
+        def active(self, on): esp.calls.append(("wlan", self.i, on))
+sys.modules["network"] = network
 with open(IMAGE, "rb") as f:
     vfs.mount(vfs.VfsRom(f.read()), "/rom")
 sys.path[:] = PATH
@@ -215,7 +222,7 @@ def test_nodemcu_boot_finds_the_firmware_in_rom(tmp_path: Path, path: list[str])
     proc = run_micropython("-c", code)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.split("\n")[-2] == (
-        "True False [('osdebug', None), ('native', 1015808, 32768)]"
+        "True False [('osdebug', None), ('wlan', 1, False), ('native', 1015808, 32768)]"
     ), proc.stdout
 
 
@@ -306,7 +313,7 @@ def import_all(
         env.update(
             HOMECA_SIM_ROM=str(rom),
             HOMECA_SIM_FLASH=str(cwd),
-            HOMECA_SIM_SIMFLASH=str(ensure_simflash()),
+            HOMECA_SIM_SIMFLASH=str(ensure_simflash(INTERPRETERS["unix"])),
             HOMECA_SIM_MODE="raw",
         )
     proc = run_micropython("-c", code, heapsize=heapsize, cwd=cwd, env=env)
@@ -356,8 +363,8 @@ def test_unix_sim_bundle_loads_on_the_unix_port(tmp_path: Path) -> None:
 
     # Each module, with what it imports, loads from its .mpy in the device's heap model.
     for mod in mods:
-        alone = import_all([mod], fs, bundle_path, DEFAULT_HEAPSIZE)
-        assert alone is not None, f"{mod} does not load in -X heapsize={DEFAULT_HEAPSIZE}"
+        alone = import_all([mod], fs, bundle_path, UNIX_HEAP)
+        assert alone is not None, f"{mod} does not load in -X heapsize={UNIX_HEAP}"
         assert alone["files"][mod] in compiled
     # All of them at once (more than the firmware ever holds: the ecc_pure fallback
     # next to the native ecc), with room, for the live heap they keep.
@@ -387,7 +394,7 @@ def test_unix_sim_bundle_loads_on_the_unix_port(tmp_path: Path) -> None:
         f"{got['base']} before): .mpy {got['alloc']} bytes, .py {src['alloc']} bytes, "
         f"ROMFS {romfs['alloc']} bytes\n"
         f"  smallest heap that imports them all: .mpy {floor_mpy} KiB, .py {floor_src} KiB, "
-        f"ROMFS {floor_rom} KiB (-X heapsize={DEFAULT_HEAPSIZE} models the ESP8266)"
+        f"ROMFS {floor_rom} KiB (-X heapsize={UNIX_HEAP} models the ESP8266)"
     )
     assert floor_mpy < floor_src  # no compiler at import: its parse tree is the difference
     # Bytecode in place: the image's modules keep less heap than the same .mpy files.

@@ -19,17 +19,16 @@ import math
 import pytest
 
 from homeca.testing.dut import Dut
+from nodefw import messages
 from nodefw.drivers import dht22
-from nodefw.drivers.dht22 import (
-    CHECKSUM,
-    ERROR,
-    NO_VALUE,
-    NONE,
-    OK,
-    RANGE,
-    TIMEOUT,
-    Dht22,
-)
+from nodefw.drivers.dht22 import Dht22
+from nodefw.messages import DHT_CHECKSUM as CHECKSUM
+from nodefw.messages import DHT_ERROR as ERROR
+from nodefw.messages import DHT_NONE as NONE
+from nodefw.messages import DHT_OK as OK
+from nodefw.messages import DHT_RANGE as RANGE
+from nodefw.messages import DHT_TIMEOUT as TIMEOUT
+from nodefw.messages import NO_VALUE
 
 TIMEOUT_ERR = OSError(110)  # what MicroPython's dht raises when nobody answers
 CHECKSUM_ERR = Exception("checksum error")  # ... and for a corrupted answer
@@ -315,7 +314,7 @@ def test_bad_arguments(kwargs: dict) -> None:
 
 
 def test_status_names() -> None:
-    names = dict(enumerate(dht22.STATUS_NAMES))
+    names = dict(enumerate(messages.DHT_NAMES))
     assert names == {
         OK: "ok", TIMEOUT: "timeout", CHECKSUM: "checksum", RANGE: "range", ERROR: "error",
         NONE: "waiting",

@@ -60,8 +60,8 @@ ALLOWED_BRANCHES: dict[str, str] = {
     # dropped for the next one; the k finally used is not revealed.
     r"if \(!sc_from_bytes\(\w+, kb\)\) continue;": "RFC 6979 nonce retry",
     # r and s are the signature's public output; zero (probability ~2^-256) retries.
-    r"if \(lb_is_zero\(r\)\) continue;": "r = 0 retry, r is public",
-    r"if \(lb_is_zero\(s\)\) continue;": "s = 0 retry, s is public",
+    r"if \(ecc_lb_is_zero\(r\)\) continue;": "r = 0 retry, r is public",
+    r"if \(ecc_lb_is_zero\(s\)\) continue;": "s = 0 retry, s is public",
     r"if \(!finish_s\(.*\)\) continue;": "s = 0 retry (finish_s returns s != 0), s is public",
     # An all-zero X25519 result means a low-order u, which is public.
     r"return any \? ECC_OK : ECC_EZERO;": "X25519 all-zero result check",

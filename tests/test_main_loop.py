@@ -15,7 +15,6 @@ from homeca.link import Link
 from homeca.sim.device import SimDevice
 from homeca.sim.report import parse_size, wait_sensor
 from nodefw import messages, wire
-from nodefw.drivers import dht22
 
 pytestmark = pytest.mark.sim
 
@@ -47,15 +46,15 @@ def test_sensor_values_and_every_fault_reach_status_and_the_oled(dev: SimDevice)
         # each check waits for a frame started after the change.
         frames = dev.oled.frames
         dev.set_dht(22.5, 48.0)
-        good = wait_status(link, lambda s: s["dht"] == dht22.OK and s["temp"] == 225)
+        good = wait_status(link, lambda s: s["dht"] == messages.DHT_OK and s["temp"] == 225)
         assert (good["hum"], good["restarts"]) == (480, 0)
         assert 0 <= good["dht_age"] <= PERIOD_S + 1
         shown_good = dev.oled_pixels(after=frames, quiet=0.3)
 
         faults = {
-            "timeout": (lambda: dev.set_dht_fault("timeout"), dht22.TIMEOUT),
-            "checksum": (lambda: dev.set_dht_fault("checksum"), dht22.CHECKSUM),
-            "range": (lambda: dev.set_dht(95.0, 40.0), dht22.RANGE),  # over 80 degC
+            "timeout": (lambda: dev.set_dht_fault("timeout"), messages.DHT_TIMEOUT),
+            "checksum": (lambda: dev.set_dht_fault("checksum"), messages.DHT_CHECKSUM),
+            "range": (lambda: dev.set_dht(95.0, 40.0), messages.DHT_RANGE),  # over 80 degC
         }
         for name, (inject, code) in faults.items():
             frames = dev.oled.frames
@@ -68,14 +67,14 @@ def test_sensor_values_and_every_fault_reach_status_and_the_oled(dev: SimDevice)
             assert shown != shown_good, f"{name} not on the OLED"
             frames = dev.oled.frames
             dev.set_dht(22.5, 48.0)
-            wait_status(link, lambda s: s["dht"] == dht22.OK)
+            wait_status(link, lambda s: s["dht"] == messages.DHT_OK)
             assert dev.oled_pixels(after=frames, quiet=0.3) == shown_good, name
 
         # A sensor that stays dead: the reading ages, the device answers throughout.
         dev.set_dht_fault("timeout")
-        first = wait_status(link, lambda s: s["dht"] == dht22.TIMEOUT)
+        first = wait_status(link, lambda s: s["dht"] == messages.DHT_TIMEOUT)
         later = wait_status(link, lambda s: s["dht_age"] >= first["dht_age"] + 2)
-        assert later["dht"] == dht22.TIMEOUT and later["uptime"] > first["uptime"]
+        assert later["dht"] == messages.DHT_TIMEOUT and later["uptime"] > first["uptime"]
 
 
 def test_no_sensor_at_boot_reports_none_then_the_fault(tmp_path: Path) -> None:
@@ -85,10 +84,10 @@ def test_no_sensor_at_boot_reports_none_then_the_fault(tmp_path: Path) -> None:
         with Link(dev.hc05.path) as link:
             st = link.status()
             # NONE until the first measurement, 2 s after boot (a slow machine may be past it).
-            assert st["dht"] in (dht22.NONE, dht22.TIMEOUT)
-            assert (st["temp"], st["hum"], st["dht_age"]) == (dht22.NO_VALUE, -32768, NO_AGE)
-            st = wait_status(link, lambda s: s["dht"] == dht22.TIMEOUT)
-            assert (st["temp"], st["dht_age"]) == (dht22.NO_VALUE, NO_AGE)
+            assert st["dht"] in (messages.DHT_NONE, messages.DHT_TIMEOUT)
+            assert (st["temp"], st["hum"], st["dht_age"]) == (messages.NO_VALUE, -32768, NO_AGE)
+            st = wait_status(link, lambda s: s["dht"] == messages.DHT_TIMEOUT)
+            assert (st["temp"], st["dht_age"]) == (messages.NO_VALUE, NO_AGE)
 
 
 def test_a_failing_task_is_logged_and_restarted_while_the_device_answers(
@@ -136,9 +135,21 @@ def test_a_stale_partial_frame_does_not_swallow_the_next_request(dev: SimDevice)
     with Link(dev.hc05.path) as link:
         wait_sensor(link)
         link.send_raw(b"\xf3\x8c\x03\xe8\x01\x01\x00")
-        time.sleep(3.2)  # the driver drops a partial frame after 2 s without a byte
+        time.sleep(3.2)  # the driver gives up a partial frame after 2 s without a byte
         st = link.status(timeout=5)
-        assert st["link_bad"] == 0
+        assert st["link_bad"] == 1  # the false start, counted once
+
+
+def test_a_request_behind_a_false_sof_is_answered(dev: SimDevice) -> None:
+    # A false SOF with a plausible length (240) arrives right before a genuine
+    # request, which the decoder takes as part of that frame. When no more
+    # bytes come, the driver drops only the false SOF and finds the request
+    # behind it; dropping everything held would lose it.
+    with Link(dev.hc05.path) as link:
+        wait_sensor(link)
+        rid = link.send_raw(b"\xf3\x8c\x00\xf0\x01") or link.send(messages.STATUS_REQ)
+        st = link.receive(rid, expect=messages.STATUS, timeout=5)
+        assert st["link_bad"] == 1
 
 
 def test_the_loop_with_every_task_fits_the_heap_limit(dev: SimDevice) -> None:

@@ -4,7 +4,7 @@ The device runs nodefw.rng on MicroPython and the host imports the same file,
 so both interpreters must agree. Under CPython pytest collects the test_*
 functions. On MicroPython run the file as a script (the runner at the bottom):
 
-    MICROPYPATH=firmware:tests micropython -X heapsize=64k tests/test_rng.py
+    MICROPYPATH=firmware:tests micropython -X heapsize=128k tests/test_rng.py
 
 The bad sources are built on a small seeded PRNG, so a failure seen on one
 interpreter reproduces on the other.
@@ -70,6 +70,56 @@ class Source:
                 out[i] = self.prng.byte()
             self.drawn += 1
         return bytes(out)
+
+
+class Periodic:
+    """The bytes of `cycle` over and over, one per call: a counter mod 256, or
+    a block of random bytes captured once and replayed (a ring buffer)."""
+
+    def __init__(self, cycle):
+        self.cycle = cycle
+        self.i = 0
+
+    def __call__(self, prng):
+        b = self.cycle[self.i]
+        self.i = (self.i + 1) % len(self.cycle)
+        return b
+
+
+COUNTER = bytes(range(256))  # a counter mod 256: each window holds every value twice
+
+
+def periodic_cycles():
+    """(name, cycle) for each periodic source the repeated-block test is for."""
+    return (
+        ("counter mod 256", COUNTER),
+        ("64-byte block", Xorshift(41).bytes(64)),
+        ("256-byte block", Xorshift(43).bytes(256)),
+        ("512-byte period", Xorshift(47).bytes(512)),
+        ("1024-byte period", Xorshift(53).bytes(1024)),
+    )
+
+
+class Misbehaving:
+    """Source(seed) until `after` samples, then bad(n) on every call instead:
+    it raises, or returns something that is not n bytes. Setting bad to None
+    repairs it. `calls` counts the calls."""
+
+    def __init__(self, bad, after=0, seed=1):
+        self.good = Source(seed)
+        self.bad = bad
+        self.after = after
+        self.calls = 0
+
+    def __call__(self, n):
+        self.calls += 1
+        if self.bad is not None and self.good.drawn >= self.after:
+            return self.bad(n)
+        return self.good(n)
+
+
+def eio(n):
+    raise OSError(5)  # EIO: what a failed hardware read raises
 
 
 def raises(fn, *args):
@@ -177,15 +227,18 @@ def test_read_lengths():
 
 
 def test_bytes_are_the_source_bytes_from_whole_windows():
-    expected = Source(3)(4096)
+    ref = Source(3)  # the same stream, read alongside (small pieces: small heap)
     r = HealthyRng(Source(3))
     assert r.samples == STARTUP
+    ref(STARTUP)
     # Each read starts a window and throws away the rest of its last window.
-    assert r.read(100) == expected[1024:1124]
+    assert r.read(100) == ref(100)
     assert r.samples == 1536
-    assert r.read(600) == expected[1536:2136]
+    ref(412)
+    assert r.read(600) == ref(600)
     assert r.samples == 2560
-    assert r.read(512) == expected[2560:3072]
+    ref(424)
+    assert r.read(512) == ref(512)
     assert r.samples == 3072
     assert r.read(0) == b""
     assert r.samples == 3072
@@ -322,6 +375,169 @@ def test_short_source_is_a_failure():
     raises(r.read, 32)
     r.reset()
     assert len(r.read(32)) == 32
+
+
+def test_long_source_is_a_failure():
+    r = HealthyRng(Source(31))
+    r._source = lambda n: os.urandom(n + 1)
+    e = raises(r.read, 32)
+    assert "source gave" in str(e)
+    r._source = os.urandom
+    raises(r.read, 32)
+
+
+# --- a source that raises or returns the wrong thing ---------------------------------
+
+
+def test_source_raising_oserror_fails_startup():
+    # os.urandom on a chip whose hardware read fails raises OSError. That must
+    # come out as RngFailure (the one exception app.check_rng catches), with
+    # the reason, and the object must stay failed.
+    src = Misbehaving(eio)
+    r = HealthyRng(src, start=False)
+    e = raises(r.reset)
+    assert "source raised OSError" in str(e), str(e)
+    calls = src.calls
+    e = raises(r.read, 32)
+    assert "source raised OSError" in str(e)
+    assert src.calls == calls  # failed: the source is not asked again
+    e = raises(HealthyRng, Misbehaving(eio))
+    assert "OSError" in str(e)
+
+
+def test_source_raising_mid_read_stays_failed_until_reset():
+    src = Misbehaving(eio, after=STARTUP + 700, seed=37)
+    r = HealthyRng(src)
+    e, got = read_until_failure(r, 32, 8192)
+    assert "source raised OSError" in str(e)
+    assert len(got) == 32  # the first read's window was all good bytes
+    src.bad = None  # the hardware recovers: not good enough until reset()
+    calls = src.calls
+    for n in (0, 1, 32):
+        e = raises(r.read, n)
+        assert "OSError" in str(e)
+    assert src.calls == calls
+    r.reset()
+    assert len(r.read(32)) == 32
+
+
+def test_source_raising_anything_is_a_failure():
+    for exc in (ValueError("bad"), MemoryError(), RngFailure("inner")):
+
+        def bad(n, exc=exc):
+            raise exc
+
+        e = raises(HealthyRng, Misbehaving(bad))
+        assert "source raised " + type(exc).__name__ in str(e), str(e)
+
+
+def test_source_returning_non_bytes_is_a_failure():
+    bads = (
+        lambda n: None,
+        lambda n: "x" * n,
+        lambda n: [7] * n,
+        lambda n: n,
+        lambda n: bytearray(os.urandom(n)),
+    )
+    for bad in bads:
+        e = raises(HealthyRng, Misbehaving(bad))
+        assert "not bytes" in str(e), str(e)
+    # Mid-read too, and it stays failed until reset() passes.
+    src = Misbehaving(None, after=STARTUP + 100, seed=39)
+    r = HealthyRng(src)
+    src.bad = bads[0]
+    e = raises(r.read, 32)
+    assert "source gave NoneType, not bytes" in str(e), str(e)
+    src.bad = None
+    raises(r.read, 32)
+    r.reset()
+    assert len(r.read(32)) == 32
+
+
+def test_shared_rng_on_a_raising_source_fails_with_rngfailure():
+    # What app.check_rng does at boot: rng.shared(board.entropy).read(32),
+    # catching RngFailure only.
+    saved = rng._shared
+    rng._shared = None
+    try:
+        e = raises(lambda: rng.shared(eio).read(32))
+        assert "source raised OSError" in str(e)
+        assert rng.shared() is rng.shared()
+        raises(rng.shared().read, 32)  # stays failed
+    finally:
+        rng._shared = saved
+
+
+# --- a periodic source ----------------------------------------------------------------
+
+
+def test_periodic_sources_pass_rct_and_apt():
+    # Why the repeated-block test is needed: SP 800-90B's two tests cannot see
+    # these sources. Their runs are short, and no window's first value comes
+    # near the APT cutoff (the counter puts each value in a window twice).
+    for name, cycle in periodic_cycles():
+        src = Source(bad=Periodic(cycle))
+        runs = Runs()
+        worst = 0
+        for _ in range(8):
+            window = src(WINDOW)
+            runs.feed(window)
+            c = window.count(bytes([window[0]]))
+            if c > worst:
+                worst = c
+        assert runs.longest < rng.rct_cutoff(rng.ENTROPY), name
+        assert worst < rng.APT_CUTOFFS[rng.ENTROPY - 1], name
+
+
+def test_periodic_source_fails_startup():
+    # Caught at the first block that repeats one of the 16 before it. On the
+    # code without the repeated-block test each of these passed start-up, and
+    # the last three gave the same 32 bytes to every read.
+    for name, cycle, at in (
+        ("counter mod 256", COUNTER, 5 * 64),
+        ("64-byte block", Xorshift(41).bytes(64), 2 * 64),
+        ("256-byte block", Xorshift(43).bytes(256), 5 * 64),
+        ("512-byte period", Xorshift(47).bytes(512), 9 * 64),
+    ):
+        r = HealthyRng(Source(bad=Periodic(cycle)), start=False)
+        e = raises(r.reset)
+        assert "repeated block" in str(e), name + ": " + str(e)
+        assert r.samples == at, name
+        raises(r.read, 32)  # stays failed
+
+
+def test_period_of_1024_fails_the_first_read():
+    # Start-up (16 blocks) is all new blocks; the 17th repeats the 1st.
+    r = HealthyRng(Source(bad=Periodic(Xorshift(53).bytes(1024))))
+    e = raises(r.read, 32)
+    assert "repeated block" in str(e)
+    assert r.samples == STARTUP + 64
+
+
+def test_source_turning_periodic_never_repeats_a_read():
+    # The source turns periodic after start-up, on a block boundary or not.
+    # No read may hand out bytes it handed out before, and the first repeated
+    # block fails: the one a period after the first wholly periodic block.
+    for name, cycle in periodic_cycles():
+        for after in (STARTUP + 700, STARTUP + 2048):
+            src = Source(59, bad=Periodic(cycle), after=after)
+            r = HealthyRng(src)
+            e, got = read_until_failure(r, 32, 16 * 1024)
+            assert "repeated block" in str(e), name + ": " + str(e)
+            first = (after + 63) // 64 * 64
+            assert r.samples == first + len(cycle) + 64, name
+            reads = [got[i : i + 32] for i in range(0, len(got), 32)]
+            for i in range(len(reads)):
+                assert reads[i] not in reads[:i], name
+
+
+def test_healthy_binary_source_passes_repeated_block_test():
+    # One bit per byte (entropy=1): a healthy source with few values. Two of
+    # its blocks are equal with probability 2^-64, so 16 KiB of it (256 blocks,
+    # each compared with the 16 before) passes.
+    r = HealthyRng(Source(61, bad=lambda prng: prng.u32() >> 31), entropy=1)
+    for _ in range(32):
+        assert len(r.read(512)) == 512
 
 
 # --- the shared instance --------------------------------------------------------------

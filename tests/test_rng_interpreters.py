@@ -1,8 +1,9 @@
 """RNG health tests across interpreters, and their cutoffs (CPython only).
 
-The shared tests in test_rng.py run here on the MicroPython unix port with a
-heap the size of the ESP8266's. The cutoffs hard-coded in nodefw.rng are
-recomputed from exact binomial sums, because the device cannot do that itself.
+The shared tests in test_rng.py run here on the MicroPython unix port, and
+nodefw.rng alone runs in a heap the size of the ESP8266's. The cutoffs
+hard-coded in nodefw.rng are recomputed from exact binomial sums, because the
+device cannot do that itself.
 """
 
 from __future__ import annotations
@@ -29,12 +30,58 @@ def test_rng_tests_pass_on_micropython():
     n = sum(
         isinstance(node, ast.FunctionDef) and node.name.startswith("test_") for node in tree.body
     )
+    # Most of this heap goes on compiling the test file (the 64-bit port
+    # builds its parse tree at once); the next test holds the firmware to the
+    # chip's heap.
     proc = run_micropython(
-        str(RNG_TESTS), path=[FIRMWARE, TESTS], heapsize="64k", timeout=120, cwd=TESTS.parent
+        str(RNG_TESTS), path=[FIRMWARE, TESTS], heapsize="128k", timeout=120, cwd=TESTS.parent
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert proc.stdout.splitlines()[-1] == f"{n} passed, 0 failed", out
+
+
+CHIP_HEAP = """
+import gc
+import os
+from nodefw import rng
+
+gc.collect()
+before = gc.mem_alloc()
+r = rng.HealthyRng()
+gc.collect()
+print("kept", gc.mem_alloc() - before)
+for _ in range(2048):  # 64 KiB in the 32-byte reads that keys take
+    assert len(r.read(32)) == 32
+
+def eio(n):
+    raise OSError(5)
+
+block = os.urandom(64)
+for source in (eio, lambda n: None, lambda n: block):
+    try:
+        rng.HealthyRng(source)
+    except rng.RngFailure as e:
+        print("failed:", e)
+print("ok")
+"""
+
+
+def test_rng_runs_in_a_chip_sized_heap():
+    # 38 KiB is the ESP8266's heap, and this port's 64-bit objects are bigger
+    # than the chip's. The health tests' state (the repeated-block test's
+    # history included) stays small, reads allocate nothing that lives on, and
+    # a raising, non-bytes or periodic source is an RngFailure here too.
+    proc = run_micropython("-c", CHIP_HEAP, path=[FIRMWARE], heapsize="38k", timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("kept "), out
+    assert int(lines[0].split()[1]) <= 1024, out
+    assert lines[1].startswith("failed: rng: source raised OSError"), out
+    assert lines[2] == "failed: rng: source gave NoneType, not bytes", out
+    assert lines[3] == "failed: rng: repeated block test failed", out
+    assert lines[4:] == ["ok"], out
 
 
 def tails(h: int) -> list[Fraction]:

@@ -22,6 +22,7 @@ PIN_HC05_TX = const(15)  # D8: ESP TX -> HC-05 RXD
 PIN_HC05_KEY = const(16)  # D0: HC-05 KEY/EN, high for AT command mode
 HC05_AT_BAUD = const(38400)
 HC05_BAUD = const(9600)
+NATIVE_ECC = True  # the pure-Python curves take seconds per operation here: never fall back
 UART_RXBUF = const(1024)
 
 
@@ -46,21 +47,29 @@ def button():
     return Pin(PIN_BUTTON, Pin.IN, Pin.PULL_UP)
 
 
+def _uart0(baud):
+    # Every init names the pins: UART.init() without tx/rx moves UART0 back to
+    # GPIO1/3, the USB pins (ports/esp8266/machine_uart.c). timeout=0: a read
+    # returns what has arrived instead of waiting for the first character.
+    return UART(0, baud, tx=Pin(PIN_HC05_TX), rx=Pin(PIN_HC05_RX), rxbuf=UART_RXBUF, timeout=0)
+
+
 def hc05():
     """UART0 on the swapped pins, with the REPL detached from it."""
     import os
 
     os.dupterm(None, 1)
-    return UART(0, HC05_BAUD, tx=Pin(PIN_HC05_TX), rx=Pin(PIN_HC05_RX), rxbuf=UART_RXBUF)
+    return _uart0(HC05_BAUD)
 
 
 def hc05_at(on):
     """KEY/EN high: the HC-05 takes AT commands at 38400 baud; low: data mode.
     (Most modules enter AT mode only when KEY is high at their power-up.)"""
+    import os
+
     Pin(PIN_HC05_KEY, Pin.OUT, value=1 if on else 0)
-    uart = hc05()
-    uart.init(HC05_AT_BAUD if on else HC05_BAUD)
-    return uart
+    os.dupterm(None, 1)
+    return _uart0(HC05_AT_BAUD if on else HC05_BAUD)
 
 
 def hc05_linked():
@@ -76,10 +85,27 @@ def entropy(n):
     return os.urandom(n)
 
 
+REPL_WINDOW_MS = const(2000)
+
+
 def repl_requested():
-    """FLASH held at boot (GPIO0 low after reset): keep the REPL on UART0
-    instead of handing the UART to the HC-05. The way back to a REPL."""
-    return button().value() == 0
+    """The way back to a REPL: for REPL_WINDOW_MS after reset the LED blinks,
+    and FLASH held meanwhile keeps the REPL on UART0 (USB) instead of handing
+    the UART to the HC-05. It cannot be held *at* reset: GPIO0 low then starts
+    the ROM's serial bootloader, not MicroPython."""
+    import time
+
+    btn = button()
+    led = Pin(PIN_LED, Pin.OUT, value=1)
+    start = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), start) < REPL_WINDOW_MS:
+        led.value((time.ticks_diff(time.ticks_ms(), start) // 100) & 1)
+        if btn.value() == 0:
+            led.value(0)  # lit: the REPL stays
+            return True
+        time.sleep_ms(20)
+    led.value(1)
+    return False
 
 
 def ready():

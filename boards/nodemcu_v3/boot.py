@@ -1,9 +1,13 @@
 # boot.py for the NodeMCU v3: runs at every reset, also mpremote's soft reset.
 import esp
 import gc
+import network
 import sys
 
 esp.osdebug(None)  # vendor SDK debug output would land on the HC-05 UART
+# MicroPython's inisetup.py turns on a Wi-Fi access point with a well-known
+# password at first boot; the device has no use for it.
+network.WLAN(network.AP_IF).active(False)
 # The firmware is in the ROMFS partition, mounted at /rom. MicroPython 1.25's
 # _boot.py puts only /rom on sys.path; later versions add /rom/lib as well.
 if "/rom/lib" not in sys.path:
@@ -14,8 +18,10 @@ if "/rom/lib" not in sys.path:
 # code and are rewritten at every load.
 esp.set_native_code_location(0xF8000, 0x8000)
 gc.collect()
-# Load ecc now, while the heap still has one block as big as its code.
+# Load ecc now, while the heap still has one block as big as its code. Any
+# failure (no image, no room: MemoryError, a bad .mpy: ValueError) is reported
+# and boot goes on, so main.py still runs; the firmware then shows the fault.
 try:
     from nodefw import ecc  # noqa: F401
-except ImportError as e:
-    print("no firmware at /rom/lib (deploy rom.img: mpremote romfs deploy):", e)
+except Exception as e:
+    print("boot: ecc not loaded (deploy rom.img: mpremote romfs deploy):", repr(e))

@@ -1,6 +1,7 @@
 # Board support for the unix-port device: the same interface as
 # boards/nodemcu_v3/board.py, backed by the simulator's peripherals.
 import os
+import select
 import socket
 import struct
 from binascii import unhexlify
@@ -10,8 +11,10 @@ from nodefw import simctl
 
 NAME = "unix_sim"
 MODEL = "nodemcu-v3-sim"
+NATIVE_ECC = False  # tests may run the firmware without the native build: ecc_pure then
 OLED_ADDR = const(0x3C)
 _ENODEV = const(19)
+_UART_ANY = const(64)  # what any() reports while the socket is readable
 
 _bus = None
 
@@ -79,12 +82,41 @@ def button():
     return SimButton()
 
 
+class _SimUart:
+    """The HC-05's UART as machine.UART offers it to the firmware (any,
+    readinto, write, txdone), on the simulator's socket. The socket cannot say
+    how many bytes wait, so any() says "up to CHUNK" while it is readable;
+    readinto(buf, n) then never blocks and may return fewer."""
+
+    def __init__(self, sock):
+        self._sock = sock
+        self._poll = select.poll()
+        self._poll.register(sock, select.POLLIN)
+
+    def any(self):
+        return _UART_ANY if self._poll.poll(0) else 0
+
+    def readinto(self, buf, n):
+        return self._sock.readinto(buf, n)
+
+    def read(self, n):
+        return self._sock.read(n)
+
+    def write(self, buf, off=0, n=-1):
+        return self._sock.write(buf, off, len(buf) - off if n < 0 else n)
+
+    def txdone(self):
+        return True
+
+    def close(self):
+        self._sock.close()
+
+
 _hc05 = None
 
 
 def hc05():
-    """The HC-05's serial stream: non-blocking read/write, pollable by asyncio.
-    Each call reconnects, replacing a stream that failed."""
+    """The HC-05's UART. Each call reconnects, replacing a stream that failed."""
     global _hc05
     if _hc05 is not None:
         _hc05.close()
@@ -92,8 +124,8 @@ def hc05():
     path = os.getenv("HOMECA_SIM_HC05")
     s.connect(struct.pack("<H", socket.AF_UNIX) + path.encode() + b"\0")
     s.setblocking(False)
-    _hc05 = s
-    return s
+    _hc05 = _SimUart(s)
+    return _hc05
 
 
 def hc05_at(on):
@@ -130,9 +162,21 @@ def entropy(n):
     return os.urandom(n)
 
 
+REPL_WINDOW_MS = const(200)  # the NodeMCU's is 2 s; short here, where tests boot often
+
+
 def repl_requested():
-    """FLASH held at boot: the user wants the REPL, not the firmware."""
-    return button().value() == 0
+    """FLASH held in the window after reset: the user wants the REPL, not the
+    firmware (boards/nodemcu_v3/board.py, where the LED blinks meanwhile)."""
+    import time
+
+    btn = button()
+    start = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), start) < REPL_WINDOW_MS:
+        if btn.value() == 0:
+            return True
+        time.sleep_ms(20)
+    return False
 
 
 def ready():

@@ -48,6 +48,12 @@ def _run(name):
 _mount(_map_rom(os.getenv("HOMECA_SIM_ROM")))
 del _mount, _map_rom
 _run("boot.py")
-# After a soft reset from the raw REPL a board runs boot.py only.
-if os.getenv("HOMECA_SIM_MODE") != "raw":
+# After a soft reset from the raw REPL a board runs boot.py only. The
+# simulator's "profile" mode runs the heap profile instead of main.py.
+_mode = os.getenv("HOMECA_SIM_MODE")
+if _mode == "profile":
+    import heapprof
+
+    heapprof.run()
+elif _mode != "raw":
     _run("main.py")

@@ -1,26 +1,30 @@
 # The firmware's main loop: asyncio tasks for the HC-05 link, the DHT22, the
 # display and housekeeping, each restarted if it fails so the device keeps
 # answering.
+#
+# Requests arrive as message bodies; a protocol registers a handler per message
+# type (Device.register), so protocol packages load only when they are needed.
 import asyncio
 import gc
-import micropython
 import sys
 import time
 from binascii import hexlify
+from micropython import const
 
 import board
 from nodefw import VERSION, config, rng, wire
 from nodefw import messages as m
-from nodefw.drivers import dht22
 
 # A failed task waits before its restart, doubling up to the maximum, so a
 # part that is gone for good (an unplugged OLED) costs little. A task that
 # then runs for _STABLE_MS starts again from the minimum.
-_RESTART_MIN_MS = micropython.const(1000)
-_RESTART_MAX_MS = micropython.const(60000)
-_STABLE_MS = micropython.const(60000)
-_FAIL_TEXT = micropython.const(48)  # STATUS last_fail
-_NO_AGE = micropython.const(0xFFFFFFFF)  # STATUS dht_age before any good reading
+_RESTART_MIN_MS = const(1000)
+_RESTART_MAX_MS = const(60000)
+_STABLE_MS = const(60000)
+_FAIL_TEXT = const(48)  # STATUS last_fail
+_NO_AGE = 0xFFFFFFFF  # STATUS dht_age before any good reading (not a small int on the chip)
+_MAX_AGE = 0xFFFFFFFE
+_U32 = 0xFFFFFFFF
 
 
 class Device:
@@ -43,7 +47,16 @@ class Device:
         self.last_fail = ""  # "task: error" of the latest
         self._uptime_ms = 0
         self._ticks = time.ticks_ms()
-        self._handlers = {m.STATUS_REQ: self._status}
+        self._handlers = {}
+        self._status_values = [None] * len(m.SCHEMAS[m.STATUS])  # reused: no allocation
+        self.register(m.STATUS_REQ, self._status)
+
+    def register(self, mtype, handler):
+        """handler(rid, fields, out) answers a request of type mtype, whose
+        fields (a dict; None for a message without fields) are already
+        checked against its schema, by encoding the reply body at out[4:]
+        (see reply()); it returns the body's length, or 0 for no answer."""
+        self._handlers[mtype] = handler
 
     def uptime_ms(self):
         """Milliseconds since boot. Ticks wrap every 2**30 ms on the ESP8266
@@ -73,82 +86,95 @@ class Device:
         r = self.reading
         return None if r is None else (r.status, r.temp_med, r.hum_med)
 
-    def handle(self, body):
-        """Reply body for a request body, or None when there is nothing to say."""
+    def handle(self, buf, start, n, out):
+        """Answer the request body buf[start:start + n] with a reply body at
+        out[4:]; returns its length, 0 when there is nothing to say. The
+        STATUS round trip allocates nothing."""
         try:
-            mtype, rid = wire.header(body)
+            wire.check_header(buf, start, n)
         except wire.WireError:
-            return None
+            return 0
+        mtype = buf[start + 1]
+        rid = (buf[start + 2] << 8) | buf[start + 3]
         handler = self._handlers.get(mtype)
         if handler is None:
             if mtype == m.ERROR:
-                return None  # never answer an error with an error
-            return _error(rid, m.E_UNKNOWN_TYPE, "unknown message type")
+                return 0  # never answer an error with an error
+            return _error(out, rid, m.E_UNKNOWN_TYPE, "unknown message type")
         try:
-            fields = wire.decode(body, m.SCHEMAS[mtype])
+            schema = m.SCHEMAS[mtype]
+            if schema:
+                fields = wire.decode(buf, schema, start, n)
+            elif n != wire.HEADER:
+                raise wire.WireError("trailing bytes after message")
+            else:
+                fields = None
         except wire.WireError as e:
-            return _error(rid, m.E_BAD_REQUEST, str(e))
+            return _error(out, rid, m.E_BAD_REQUEST, str(e))
         try:
-            return handler(rid, fields)
+            return handler(rid, fields, out)
         except Exception as e:
             sys.print_exception(e)
-            return _error(rid, m.E_INTERNAL, "internal error")
+            return _error(out, rid, m.E_INTERNAL, "internal error")
 
-    def _status(self, rid, fields):
+    def _status(self, rid, fields, out):
+        # One assignment each: unpacking four values would build a tuple.
         uptime = self.uptime_ms()
         r = self.reading
+        v = self._status_values  # in schema order (messages.SCHEMAS[STATUS])
         if r is None:
-            dht, temp, hum, age = dht22.NONE, dht22.NO_VALUE, dht22.NO_VALUE, _NO_AGE
+            dht = m.DHT_NONE
+            temp = hum = m.NO_VALUE
+            age = _NO_AGE
         else:
-            dht, temp, hum = r.status, r.temp_med, r.hum_med
-            age = min((uptime - self.good_ms) // 1000, _NO_AGE - 1) if r.seq else _NO_AGE
-        return m.encode(
-            m.STATUS,
-            rid,
-            {
-                "mac": self.mac,
-                "name": self.name,
-                "model": board.MODEL,
-                "fw": VERSION,
-                "state": self.state,
-                "uptime": min(uptime // 1000, 0xFFFFFFFF),
-                "heap_free": gc.mem_free(),
-                "heap_peak": self.heap_peak,
-                "link_bad": min(self.link_errors(), 0xFFFFFFFF),
-                "dht": dht,
-                "temp": temp,
-                "hum": hum,
-                "dht_age": age,
-                "restarts": min(self.restarts, 0xFFFFFFFF),
-                "last_fail": self.last_fail,
-            },
-        )
+            dht = r.status
+            temp = r.temp_med
+            hum = r.hum_med
+            age = min((uptime - self.good_ms) // 1000, _MAX_AGE) if r.seq else _NO_AGE
+        v[0] = self.mac
+        v[1] = self.name
+        v[2] = board.MODEL
+        v[3] = VERSION
+        v[4] = self.state
+        v[5] = min(uptime // 1000, _U32)
+        v[6] = gc.mem_free()
+        v[7] = self.heap_peak
+        v[8] = min(self.link_errors(), _U32)
+        v[9] = dht
+        v[10] = temp
+        v[11] = hum
+        v[12] = age
+        v[13] = min(self.restarts, _U32)
+        v[14] = self.last_fail
+        return reply(out, m.STATUS, rid, v)
 
 
-def _error(rid, code, detail):
-    return m.encode(m.ERROR, rid, {"code": code, "detail": detail[:64]})
+def reply(out, mtype, rid, values):
+    """Encode a reply body at out[4:] for a handler; returns its length."""
+    return wire.encode_into(out, 4, mtype, rid, m.SCHEMAS[mtype], values) - 4
+
+
+def _error(out, rid, code, detail):
+    return reply(out, m.ERROR, rid, (code, detail[:64]))
 
 
 async def serve_link(dev):
     """Answer requests on the HC-05 link."""
     from nodefw.drivers.hc05_link import Hc05Link
 
-    link = Hc05Link(board.hc05(), board.hc05_linked)
+    link = Hc05Link(board.hc05(), board.hc05_linked, dev.handle)
     dev.link = link
-    # Either failing fails the link task: gather raises the first error, and
-    # the other one is cancelled here rather than left running unsupervised.
-    tasks = (asyncio.create_task(link.watch()), asyncio.create_task(link.serve(dev.handle)))
     try:
-        await asyncio.gather(*tasks)
+        await link.serve()
     finally:
-        for t in tasks:
-            t.cancel()
         dev.link_bad += link.bad
         dev.link = None
 
 
 async def sense(dev):
     """Sample the DHT22 on its schedule; faults are values, never raised."""
+    from nodefw.drivers import dht22
+
     drv = dht22.Dht22(board.dht22(), period_ms=dev.dht_period_ms)
     dev.reading = r = drv.reading
     shown = dev.shown_reading()
@@ -210,17 +236,18 @@ async def supervise(dev, name, task):
         delay = min(2 * delay, _RESTART_MAX_MS)
 
 
+# The main loop's tasks, each under its own supervisor.
+TASKS = (
+    ("link", serve_link),
+    ("sensor", sense),
+    ("display", display),
+    ("housekeeping", housekeeping),
+)
+
+
 async def main(dev):
     dev.sample_heap()
-    tasks = [
-        asyncio.create_task(supervise(dev, name, task))
-        for name, task in (
-            ("link", serve_link),
-            ("sensor", sense),
-            ("display", display),
-            ("housekeeping", housekeeping),
-        )
-    ]
+    tasks = [asyncio.create_task(supervise(dev, name, task)) for name, task in TASKS]
     await asyncio.sleep_ms(0)  # every task reaches its first wait: the link is open
     board.ready()
     await asyncio.gather(*tasks)
@@ -245,4 +272,10 @@ def run():
     dev = Device(config.load())
     print("HomeCA node fw", VERSION, "board", board.NAME, "serial", dev.serial)
     check_rng(dev)
+    try:
+        from nodefw import ecc  # noqa: F401 - boot.py loaded it while the heap was empty
+    except Exception as e:
+        print("ecc:", repr(e))
+        dev.state = m.ST_FAULT
+        dev.warning = "NO CRYPTO"
     asyncio.run(main(dev))

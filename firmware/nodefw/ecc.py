@@ -16,7 +16,17 @@ try:
 
     _impl.p256_decompress  # noqa: B018 - not the native module without it
     NATIVE = True
-except (ImportError, AttributeError):
+except (ImportError, AttributeError) as e:
+    # A board that sets NATIVE_ECC (the ESP8266: about ten times slower in
+    # Python, seconds per operation) fails loudly instead of falling back.
+    try:
+        import board
+
+        _required = getattr(board, "NATIVE_ECC", False)
+    except ImportError:  # the host
+        _required = False
+    if _required:
+        raise ImportError("native ecc module not loaded: " + str(e)) from None
     from nodefw import ecc_pure as _impl
 
     NATIVE = False

@@ -33,6 +33,19 @@ ST_PAIRED = const(5)
 ST_FAULT = const(6)
 STATE_NAMES = ("blank", "released", "unowned", "pending", "owned", "paired", "fault")
 
+# DHT22 status of the latest measurement, STATUS "dht" (drivers/dht22.py makes
+# them). 0 is good, the rest are faults.
+DHT_OK = const(0)  # the values come from this measurement
+DHT_TIMEOUT = const(1)  # OSError from the sensor: no answer (unplugged, no pull-up, dead)
+DHT_CHECKSUM = const(2)  # the answer's checksum did not match (noise on the data line)
+DHT_RANGE = const(3)  # a valid answer outside -40..80 degC or 0..100 %RH: not used
+DHT_ERROR = const(4)  # any other exception from the sensor object
+DHT_NONE = const(5)  # nothing measured yet
+# Shown on the OLED ("sensor checksum") and in reports.
+DHT_NAMES = ("ok", "timeout", "checksum", "range", "error", "waiting")
+# STATUS temp and hum before the first good reading: the I16 minimum.
+NO_VALUE = const(-32768)
+
 SCHEMAS = {
     ERROR: (("code", U16, 0), ("detail", STR, 64)),
     STATUS_REQ: (),
@@ -46,8 +59,7 @@ SCHEMAS = {
         ("heap_free", U32, 0),
         ("heap_peak", U32, 0),  # most heap ever live after a collection
         ("link_bad", U32, 0),  # corrupt frames seen on the link this boot
-        ("dht", U8, 0),  # DHT22 latest measurement: 0 ok, 1 timeout, 2 checksum,
-        # 3 out of range, 4 other error, 5 none yet (drivers/dht22.py)
+        ("dht", U8, 0),  # DHT22 latest measurement: DHT_OK ... DHT_NONE above
         ("temp", I16, 0),  # 0.1 degC, median of the last good values; -32768: none
         ("hum", I16, 0),  # 0.1 %RH, likewise
         ("dht_age", U32, 0),  # seconds since the last good value; 0xFFFFFFFF: none

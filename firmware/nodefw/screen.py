@@ -1,7 +1,6 @@
 # What the OLED shows: one status screen, 16 x 8 characters. Redraws only when
 # the content changes: an I2C frame write costs the ESP8266 ~25 ms at 400 kHz.
-from nodefw.drivers.dht22 import STATUS_NAMES
-from nodefw.messages import ST_PENDING, STATE_NAMES
+from nodefw.messages import DHT_NAMES, ST_PENDING, STATE_NAMES
 
 
 class Screen:
@@ -44,5 +43,5 @@ def _tenths(v):
 def _reading_text(reading):
     status, t, h = reading
     if status:
-        return "sensor " + (STATUS_NAMES[status] if status < len(STATUS_NAMES) else "fault")
+        return "sensor " + (DHT_NAMES[status] if status < len(DHT_NAMES) else "fault")
     return _tenths(t) + "C " + _tenths(h) + "%"

@@ -4,22 +4,44 @@
 #
 # One item is one file: MAGIC | length (4, big-endian) | data | CRC-32 of all
 # before it. A single put writes NAME.tmp, flushes and renames it over NAME
-# (rename is atomic on littlefs and POSIX). A transaction stages every item as
+# (rename is atomic on littlefs and POSIX). A wipe renames NAME to NAME.wipe
+# (the item is gone at once), overwrites that with zeros and removes it. A
+# transaction checks every name and size first, stages every item as
 # NAME.new, then commits by renaming a journal into place, then applies the
-# renames; opening the store finishes a committed journal and drops anything
-# staged but not committed.
+# renames and removes the journal. Opening the store finishes a committed
+# journal and a begun wipe, and drops anything staged but not committed.
+#
+# Internal files are "journal" and names with a dot; neither is a valid item
+# name. Every write first finishes a journal left behind (by a cut, or by a
+# rename or remove that failed) and is refused while it cannot: so no write
+# ever lands between a commit and the journal's removal, and replaying a
+# journal again is harmless (its NAME.new files are gone, its deletes already
+# done). A write that fails (a full flash, say) raises StoreError, removes its
+# own temporary files and leaves the store as it was; only a transaction that
+# fails after its commit stands, finished by the next write or open (until
+# then a read may see it half applied; the transaction has raised).
 import os
 
 from nodefw.wire import crc32
 
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
 _MAGIC = b"HCs1"  # format version 1
 _JOURNAL = "journal"
-_MAX_ITEM = 4096
-_NAME_MAX = 32
+_MAX_ITEM = const(4096)  # also the journal's limit
+_NAME_MAX = const(32)
+_MAX_OPS = const(32)  # items in one transaction: bounds its RAM and journal
+_ENOSPC = const(28)
 
 
 class StoreError(Exception):
-    """A corrupt item, a bad name or size: the store never hands out bad data."""
+    """A corrupt item, a bad name or size, a failed write."""
 
 
 def _exists(path):
@@ -31,10 +53,20 @@ def _exists(path):
 
 
 def _remove(path):
+    # Cleanup of files nothing depends on: an error is harmless.
     try:
         os.remove(path)
     except OSError:
         pass
+
+
+def _unlink(path):
+    # Remove path if it is there; OSError only if it is still there.
+    try:
+        os.remove(path)
+    except OSError:
+        if _exists(path):
+            raise
 
 
 def _sync():
@@ -43,38 +75,54 @@ def _sync():
         sync()
 
 
-def _encode(data):
-    head = _MAGIC + len(data).to_bytes(4, "big")
-    crc = crc32(data, crc32(head))
-    return head + data + crc.to_bytes(4, "big")
-
-
-def _decode(raw, what):
-    if len(raw) < 12 or raw[:4] != _MAGIC:
-        raise StoreError(what + " is corrupt (header)")
-    n = int.from_bytes(raw[4:8], "big")
-    if n != len(raw) - 12:
-        raise StoreError(what + " is corrupt (length)")
-    crc = int.from_bytes(raw[8 + n :], "big")
-    if crc32(raw[8 : 8 + n], crc32(raw[:8])) != crc:
-        raise StoreError(what + " is corrupt (checksum)")
-    return raw[8 : 8 + n]
+def _failed(what, e):
+    why = "flash full" if e.args and e.args[0] == _ENOSPC else str(e)
+    return StoreError(what + " failed: " + why)
 
 
 def _write(path, data):
+    # Three writes, not one concatenation: no second copy of a 4 KiB item.
+    head = _MAGIC + len(data).to_bytes(4, "big")
     with open(path, "wb") as f:
-        f.write(_encode(data))
+        f.write(head)
+        f.write(data)
+        f.write(crc32(data, crc32(head)).to_bytes(4, "big"))
         f.flush()
     _sync()
 
 
 def _read(path, what):
     size = os.stat(path)[6]
-    if size > _MAX_ITEM + 12:
+    if not 12 <= size <= _MAX_ITEM + 12:
         raise StoreError(what + " is corrupt (size)")
     with open(path, "rb") as f:
-        raw = f.read(size)  # exactly: a small heap has no room for slack
-    return _decode(raw, what)
+        head = f.read(8)
+        data = f.read(size - 12)  # exactly: a small heap has no room for slack
+        tail = f.read(4)
+    if head[:4] != _MAGIC:
+        raise StoreError(what + " is corrupt (header)")
+    if int.from_bytes(head[4:], "big") != len(data) or len(tail) != 4:
+        raise StoreError(what + " is corrupt (length)")
+    if crc32(data, crc32(head)) != int.from_bytes(tail, "big"):
+        raise StoreError(what + " is corrupt (checksum)")
+    return data
+
+
+def _zero(path):
+    # Best effort, as on littlefs the old blocks stay until reused anyway (and
+    # a full flash may refuse the copy-on-write): the removal is what counts.
+    try:
+        n = os.stat(path)[6]
+        z = bytes(64)
+        with open(path, "r+b") as f:
+            while n > 64:
+                f.write(z)
+                n -= 64
+            f.write(z[:n])
+            f.flush()
+        _sync()
+    except OSError:
+        pass
 
 
 class Store:
@@ -90,6 +138,8 @@ class Store:
         for c in name:
             if not ("a" <= c <= "z" or "0" <= c <= "9" or c in "_-"):
                 raise StoreError("bad item name " + name)
+        if name == _JOURNAL:  # the other internal names have a dot
+            raise StoreError("reserved item name " + name)
         return self.root + "/" + name
 
     def get(self, name, default=None):
@@ -101,28 +151,43 @@ class Store:
 
     def put(self, name, data):
         path = self._path(name)
-        data = self._check(data)
-        _write(path + ".tmp", data)
-        os.rename(path + ".tmp", path)
+        self._check(data)
+        self._finish()
+        try:
+            _write(path + ".tmp", data)
+            os.rename(path + ".tmp", path)
+        except OSError as e:
+            _remove(path + ".tmp")
+            raise _failed("put " + name, e) from None
         _sync()
 
     def delete(self, name):
-        _remove(self._path(name))
+        path = self._path(name)
+        self._finish()
+        try:
+            _unlink(path)
+        except OSError as e:
+            raise _failed("delete " + name, e) from None
         _sync()
 
     def wipe(self, name):
-        """Overwrite a secret with zeros before deleting it. (On littlefs the old
-        blocks are only erased when reused: the overwrite is best effort there.)"""
+        """Delete an item, overwriting its data with zeros first (best effort
+        on littlefs, which erases the old blocks only when it reuses them)."""
         path = self._path(name)
+        self._finish()
         try:
-            size = os.stat(path)[6]
-        except OSError:
-            return
-        with open(path, "r+b") as f:
-            f.write(bytes(size))
-            f.flush()
+            os.rename(path, path + ".wipe")  # out of names() in one step
+        except OSError as e:
+            if not _exists(path):
+                return  # nothing to wipe
+            raise _failed("wipe " + name, e) from None
         _sync()
-        os.remove(path)
+        _zero(path + ".wipe")
+        try:
+            _unlink(path + ".wipe")
+        except OSError as e:
+            # The item is gone all the same; the next open removes the file.
+            raise _failed("wipe " + name, e) from None
         _sync()
 
     def names(self):
@@ -131,17 +196,36 @@ class Store:
     def transaction(self, items):
         """Replace (bytes) or delete (None) several items as one: after a power
         cut the store holds all of the old values or all of the new ones."""
+        if len(items) > _MAX_OPS:
+            raise StoreError("transaction of more than " + str(_MAX_OPS) + " items")
         ops = []
-        for name in items:
-            path = self._path(name)
-            data = items[name]
-            if data is None:
+        for name in items:  # everything checked before anything is written
+            self._path(name)
+            if items[name] is None:
                 ops.append("-" + name)
             else:
-                _write(path + ".new", self._check(data))
+                self._check(items[name])
                 ops.append("+" + name)
-        _write(self.root + "/" + _JOURNAL + ".tmp", "\n".join(ops).encode())
-        os.rename(self.root + "/" + _JOURNAL + ".tmp", self.root + "/" + _JOURNAL)
+        journal = "\n".join(ops).encode()
+        if len(journal) > _MAX_ITEM:  # it could not be read back to recover
+            raise StoreError("transaction journal too large")
+        if not ops:
+            return
+        self._finish()
+        jpath = self.root + "/" + _JOURNAL
+        staged = []
+        try:
+            for op in ops:
+                if op[0] == "+":
+                    staged.append(self.root + "/" + op[1:] + ".new")
+                    _write(staged[-1], items[op[1:]])
+            staged.append(jpath + ".tmp")
+            _write(staged[-1], journal)
+            os.rename(staged[-1], jpath)
+        except OSError as e:
+            for path in staged:
+                _remove(path)
+            raise _failed("transaction", e) from None
         _sync()  # committed
         self._apply(ops)
 
@@ -150,34 +234,50 @@ class Store:
             raise StoreError("item data must be bytes")
         if len(data) > _MAX_ITEM:
             raise StoreError("item larger than " + str(_MAX_ITEM) + " bytes")
-        return bytes(data)
 
     def _apply(self, ops):
-        for op in ops:
-            path = self.root + "/" + op[1:]
-            if op[0] == "+":
-                if _exists(path + ".new"):
-                    os.rename(path + ".new", path)
-            else:
-                _remove(path)
-        _sync()
-        _remove(self.root + "/" + _JOURNAL)
+        try:
+            for op in ops:
+                path = self.root + "/" + op[1:]
+                if op[0] == "+":
+                    if _exists(path + ".new"):
+                        os.rename(path + ".new", path)
+                else:
+                    _unlink(path)
+            _sync()
+            _unlink(self.root + "/" + _JOURNAL)
+        except OSError as e:
+            # Committed: the next write or open finishes it, and writes are
+            # refused until then (see the top of this file).
+            raise _failed("transaction committed, its apply", e) from None
         _sync()
 
-    def _recover(self):
-        """Finish a committed transaction, drop everything half-written."""
+    def _finish(self):
+        # Apply and remove a committed journal, if one is left.
         journal = self.root + "/" + _JOURNAL
-        if _exists(journal):
-            try:
-                ops = _read(journal, "journal").decode().split("\n")
-            except StoreError:
-                # Renamed into place only when complete: a bad journal is damaged
-                # flash. Keep the old items rather than guess.
-                print("store: journal corrupt, transaction dropped")
-                ops = []
-                _remove(journal)
-            if ops:
-                self._apply([op for op in ops if op])
+        if not _exists(journal):
+            return
+        try:
+            ops = _read(journal, "journal").decode().split("\n")
+        except StoreError:
+            # Renamed into place only when complete: a bad journal is damaged
+            # flash. Keep the old items rather than guess.
+            print("store: journal corrupt, transaction dropped")
+            ops = []
+        self._apply([op for op in ops if op])
+
+    def _recover(self):
+        # Finish a committed transaction and a begun wipe, drop the rest.
+        done = True
+        try:
+            self._finish()
+        except StoreError as e:
+            print("store:", e)  # writes are refused until it is finished
+            done = False  # its NAME.new files are still needed
         for n in os.listdir(self.root):
-            if n.endswith(".new") or n.endswith(".tmp"):
-                _remove(self.root + "/" + n)
+            path = self.root + "/" + n
+            if n.endswith(".wipe"):
+                _zero(path)
+                _remove(path)
+            elif n.endswith(".tmp") or (done and n.endswith(".new")):
+                _remove(path)

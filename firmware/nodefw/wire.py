@@ -1,6 +1,12 @@
 # The wire format shared by device, phone, HomeCA and gateway (docs/wire-format.md).
 # Runs unchanged on CPython and MicroPython: no f-strings in hot paths, no
 # CPython-only modules, and every malformed input ends in WireError.
+#
+# The device's hot path (a frame in, its body checked, a reply framed) allocates
+# nothing: the Decoder keeps frames in its own buffer and hands out offsets, the
+# CRC runs on 16-bit halves (small ints on a 32-bit chip, whose small ints have
+# 31 bits), and replies are encoded and framed into a buffer the caller owns.
+# Module-level tables are bytes constants, which stay in flash on the chip.
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -11,17 +17,13 @@ except ImportError:  # CPython
 
 import struct
 
-try:
-    from binascii import crc32 as _crc32
-except ImportError:  # MicroPython built without MICROPY_PY_BINASCII_CRC32
-    _crc32 = None
-
 VERSION = const(1)
 MAX_BODY = const(1024)  # largest message body on any link
 HEADER = const(4)  # version, type, request id
+OVERHEAD = const(8)  # SOF(2) + LEN(2) + CRC(4)
 _SOF0 = const(0xF3)
+_SOF1 = const(0x8C)
 _SOF = b"\xf3\x8c"  # start of frame
-_OVERHEAD = const(8)  # SOF(2) + LEN(2) + CRC(4)
 
 # Field kinds. A schema is a tuple of (name, kind, size) entries; size is the
 # exact length for BYTES and the maximum length for VAR and STR.
@@ -35,43 +37,79 @@ BOOL = const(7)
 BYTES = const(8)
 VAR = const(9)
 STR = const(10)
-
-_INT_FMT = {U8: ">B", U16: ">H", U32: ">I", U64: ">Q", I16: ">h", I32: ">i", BOOL: ">B"}
-_INT_SIZE = {U8: 1, U16: 2, U32: 4, U64: 8, I16: 2, I32: 4, BOOL: 1}
-_INT_RANGE = {
-    U8: (0, 0xFF),
-    U16: (0, 0xFFFF),
-    U32: (0, 0xFFFFFFFF),
-    U64: (0, 0xFFFFFFFFFFFFFFFF),
-    I16: (-0x8000, 0x7FFF),
-    I32: (-0x80000000, 0x7FFFFFFF),
-    BOOL: (0, 1),
-}
+_INT_SIZE = b"\x00\x01\x02\x04\x08\x02\x04\x01"  # by kind, U8..BOOL
 
 
 class WireError(ValueError):
     """The one error for anything malformed on the wire, decoding or encoding."""
 
 
-def crc32(data, crc=0):
-    if _crc32 is not None:
-        return _crc32(data, crc) & 0xFFFFFFFF
-    # Nibble-table CRC-32 (IEEE 802.3): 16 entries instead of 256 saves RAM.
-    crc ^= 0xFFFFFFFF
-    t = _CRC_NIBBLES
-    for b in data:
-        crc ^= b
-        crc = (crc >> 4) ^ t[crc & 15]
-        crc = (crc >> 4) ^ t[crc & 15]
-    return crc ^ 0xFFFFFFFF
-
-
-_CRC_NIBBLES = (
-    0x00000000, 0x1DB71064, 0x3B6E20C8, 0x26D930AC,
-    0x76DC4190, 0x6B6B51F4, 0x4DB26158, 0x5005713C,
-    0xEDB88320, 0xF00F9344, 0xD6D6A3E8, 0xCB61B38C,
-    0x9B64C2B0, 0x86D3D2D4, 0xA00AE278, 0xBDBDF21C,
+# CRC-32 (IEEE 802.3, reflected, as binascii.crc32), four bits at a time:
+# entry i is the CRC of nibble i, 4 bytes big-endian, read as two 16-bit halves.
+_CRC_TABLE = (
+    b"\x00\x00\x00\x00\x1d\xb7\x10\x64\x3b\x6e\x20\xc8\x26\xd9\x30\xac"
+    b"\x76\xdc\x41\x90\x6b\x6b\x51\xf4\x4d\xb2\x61\x58\x50\x05\x71\x3c"
+    b"\xed\xb8\x83\x20\xf0\x0f\x93\x44\xd6\xd6\xa3\xe8\xcb\x61\xb3\x8c"
+    b"\x9b\x64\xc2\xb0\x86\xd3\xd2\xd4\xa0\x0a\xe2\x78\xbd\xbd\xf2\x1c"
 )  # fmt: skip
+
+
+class Crc32:
+    """A running CRC-32 kept as two 16-bit halves: no big integers, so no
+    allocation on a 32-bit MicroPython. update() takes a buffer and a range."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self, value=0):
+        if value:  # a big integer on the chip: only off the hot path
+            value ^= 0xFFFFFFFF
+            self._hi = value >> 16
+            self._lo = value & 0xFFFF
+        else:
+            self._hi = self._lo = 0xFFFF
+
+    def update(self, buf, start, end):
+        t = _CRC_TABLE
+        hi = self._hi
+        lo = self._lo
+        for i in range(start, end):
+            lo ^= buf[i]
+            j = (lo & 15) << 2
+            lo = (((hi & 15) << 12) | (lo >> 4)) ^ ((t[j + 2] << 8) | t[j + 3])
+            hi = (hi >> 4) ^ ((t[j] << 8) | t[j + 1])
+            j = (lo & 15) << 2
+            lo = (((hi & 15) << 12) | (lo >> 4)) ^ ((t[j + 2] << 8) | t[j + 3])
+            hi = (hi >> 4) ^ ((t[j] << 8) | t[j + 1])
+        self._hi = hi
+        self._lo = lo
+
+    def put(self, out, pos):
+        """Write the CRC big-endian at out[pos:pos + 4]."""
+        hi = self._hi ^ 0xFFFF
+        lo = self._lo ^ 0xFFFF
+        out[pos] = hi >> 8
+        out[pos + 1] = hi & 0xFF
+        out[pos + 2] = lo >> 8
+        out[pos + 3] = lo & 0xFF
+
+    def matches(self, buf, pos):
+        """Does buf[pos:pos + 4] hold this CRC, big-endian?"""
+        hi = self._hi ^ 0xFFFF
+        lo = self._lo ^ 0xFFFF
+        return (buf[pos] << 8 | buf[pos + 1]) == hi and (buf[pos + 2] << 8 | buf[pos + 3]) == lo
+
+    def value(self):
+        """The CRC as an int (a big integer on a 32-bit MicroPython)."""
+        return ((self._hi ^ 0xFFFF) << 16) | (self._lo ^ 0xFFFF)
+
+
+def crc32(data, crc=0):
+    """CRC-32 of data, continuing from crc, as binascii.crc32 computes it."""
+    c = Crc32()
+    c.reset(crc)
+    c.update(data, 0, len(data))
+    return c.value()
 
 
 def _wide(size):
@@ -79,26 +117,77 @@ def _wide(size):
     return size > 255
 
 
-def encode(mtype, rid, schema, values):
-    """Message body: header plus the fields of `schema` taken from dict `values`."""
+def _int_fmt(kind):
+    if kind == U8 or kind == BOOL:
+        return ">B"
+    if kind == U16:
+        return ">H"
+    if kind == U32:
+        return ">I"
+    if kind == U64:
+        return ">Q"
+    if kind == I16:
+        return ">h"
+    return ">i"
+
+
+def _int_fits(kind, v):
+    if kind == U8:
+        return 0 <= v <= 0xFF
+    if kind == U16:
+        return 0 <= v <= 0xFFFF
+    if kind == U32:
+        return 0 <= v <= 0xFFFFFFFF
+    if kind == U64:
+        return 0 <= v <= 0xFFFFFFFFFFFFFFFF
+    if kind == I16:
+        return -0x8000 <= v <= 0x7FFF
+    return -0x80000000 <= v <= 0x7FFFFFFF
+
+
+def encode_into(out, pos, mtype, rid, schema, values):
+    """Encode a message body into out[pos:]; returns the position after it.
+
+    values: a dict by field name, or a list or tuple in schema order (what the
+    device's hot path uses: it allocates nothing)."""
     if not (_is_int(mtype) and _is_int(rid) and 0 <= mtype <= 0xFF and 0 <= rid <= 0xFFFF):
         raise WireError("bad message type or request id")
-    out = bytearray(struct.pack(">BBH", VERSION, mtype, rid))
-    for name, kind, size in schema:
-        if name not in values:
-            raise WireError("missing field " + name)
-        v = values[name]
-        if kind in _INT_FMT:
+    start = pos
+    end = len(out)
+    if end > pos + MAX_BODY:
+        end = pos + MAX_BODY
+    if pos + HEADER > end:
+        raise WireError("no room for the message")
+    out[pos] = VERSION
+    out[pos + 1] = mtype
+    out[pos + 2] = rid >> 8
+    out[pos + 3] = rid & 0xFF
+    pos += HEADER
+    by_name = isinstance(values, dict)
+    for i in range(len(schema)):
+        name, kind, size = schema[i]
+        if by_name:
+            if name not in values:
+                raise WireError("missing field " + name)
+            v = values[name]
+        else:
+            if i >= len(values):
+                raise WireError("missing field " + name)
+            v = values[i]
+        if kind <= BOOL:
             if kind == BOOL:
                 if v is not True and v is not False:
                     raise WireError("field " + name + " must be a bool")
                 v = 1 if v else 0
             elif not _is_int(v):
                 raise WireError("field " + name + " must be an int")
-            lo, hi = _INT_RANGE[kind]
-            if not lo <= v <= hi:
+            elif not _int_fits(kind, v):
                 raise WireError("field " + name + " out of range")
-            out += struct.pack(_INT_FMT[kind], v)
+            n = _INT_SIZE[kind]
+            if pos + n > end:
+                raise WireError("message longer than " + str(MAX_BODY))
+            struct.pack_into(_int_fmt(kind), out, pos, v)
+            pos += n
             continue
         if kind == STR:
             if not isinstance(v, str):
@@ -106,51 +195,81 @@ def encode(mtype, rid, schema, values):
             for c in v:  # before encoding: CPython cannot encode lone surrogates
                 if not " " <= c <= "~":
                     raise WireError("field " + name + " must be printable ASCII")
-            v = v.encode()
-        elif isinstance(v, (bytes, bytearray, memoryview)):
+        elif isinstance(v, memoryview):
             v = bytes(v)  # a memoryview's len() counts items, not bytes
-        else:
+        elif not isinstance(v, bytes) and not isinstance(v, bytearray):  # no tuple of types
             raise WireError("field " + name + " must be bytes")
-        n = len(v)
+        n = len(v)  # a str of printable ASCII has as many bytes as characters
         if kind == BYTES:
             if n != size:
                 raise WireError("field " + name + " must be " + str(size) + " bytes")
-        elif kind in (VAR, STR):
+        elif kind == VAR or kind == STR:
             if n > size:
                 raise WireError("field " + name + " longer than " + str(size))
-            out += struct.pack(">H" if _wide(size) else ">B", n)
+            w = 2 if _wide(size) else 1
+            if pos + w > end:
+                raise WireError("message longer than " + str(MAX_BODY))
+            if w == 2:
+                out[pos] = n >> 8
+                pos += 1
+            out[pos] = n & 0xFF
+            pos += 1
         else:
             raise WireError("bad schema for " + name)
-        out += v
-    if len(out) > MAX_BODY:
+        if pos + n > end:
+            raise WireError("message longer than " + str(MAX_BODY))
+        if kind == STR:
+            for c in v:
+                out[pos] = ord(c)
+                pos += 1
+        else:
+            out[pos : pos + n] = v
+            pos += n
+    if pos - start > MAX_BODY:
         raise WireError("message longer than " + str(MAX_BODY))
-    return bytes(out)
+    return pos
+
+
+def encode(mtype, rid, schema, values):
+    """Message body: header plus the fields of `schema` taken from `values`."""
+    out = bytearray(MAX_BODY)
+    n = encode_into(out, 0, mtype, rid, schema, values)
+    return bytes(out[:n])
+
+
+def check_header(buf, start, n):
+    """Check the header of the body buf[start:start + n]; the type is then
+    buf[start + 1] and the request id buf[start + 2] << 8 | buf[start + 3]."""
+    if n < HEADER:
+        raise WireError("message shorter than its header")
+    if buf[start] != VERSION:
+        raise WireError("unsupported version " + str(buf[start]))
 
 
 def header(body):
     """(type, request id) of a body, checking only the header."""
-    if len(body) < HEADER:
-        raise WireError("message shorter than its header")
-    if body[0] != VERSION:
-        raise WireError("unsupported version " + str(body[0]))
+    check_header(body, 0, len(body))
     return body[1], (body[2] << 8) | body[3]
 
 
-def decode(body, schema):
-    """Dict of the fields of `body` according to `schema`; strict and canonical."""
-    if len(body) > MAX_BODY:
+def decode(body, schema, start=0, n=-1):
+    """Dict of the fields of the body buf[start:start + n] (default: all of
+    `body`) according to `schema`; strict and canonical."""
+    if n < 0:
+        n = len(body) - start
+    if n > MAX_BODY:
         raise WireError("message longer than " + str(MAX_BODY))
-    header(body)
-    pos = HEADER
-    end = len(body)
+    check_header(body, start, n)
+    pos = start + HEADER
+    end = start + n
     values = {}
     for name, kind, size in schema:
-        if kind in _INT_FMT:
-            n = _INT_SIZE[kind]
-            if pos + n > end:
+        if kind <= BOOL:
+            k = _INT_SIZE[kind]
+            if pos + k > end:
                 raise WireError("truncated field " + name)
-            v = struct.unpack_from(_INT_FMT[kind], body, pos)[0]
-            pos += n
+            v = struct.unpack_from(_int_fmt(kind), body, pos)[0]
+            pos += k
             if kind == BOOL:
                 if v > 1:
                     raise WireError("field " + name + " is not a bool")
@@ -158,21 +277,21 @@ def decode(body, schema):
             values[name] = v
             continue
         if kind == BYTES:
-            n = size
-        elif kind in (VAR, STR):
+            k = size
+        elif kind == VAR or kind == STR:
             w = 2 if _wide(size) else 1
             if pos + w > end:
                 raise WireError("truncated field " + name)
-            n = body[pos] if w == 1 else (body[pos] << 8) | body[pos + 1]
+            k = body[pos] if w == 1 else (body[pos] << 8) | body[pos + 1]
             pos += w
-            if n > size:
+            if k > size:
                 raise WireError("field " + name + " longer than " + str(size))
         else:
             raise WireError("bad schema for " + name)
-        if pos + n > end:
+        if pos + k > end:
             raise WireError("truncated field " + name)
-        v = bytes(body[pos : pos + n])
-        pos += n
+        v = bytes(body[pos : pos + k])
+        pos += k
         if kind == STR:
             if not _printable(v):
                 raise WireError("field " + name + " is not printable ASCII")
@@ -188,7 +307,29 @@ def _is_int(v):
 
 
 def _printable(b):
-    return all(not (c < 32 or c > 126) for c in b)
+    for c in b:  # noqa: SIM110 - all() over a generator would allocate
+        if c < 32 or c > 126:
+            return False
+    return True
+
+
+def frame_into(out, n):
+    """Frame the n-byte body already at out[4:4 + n] in place: SOF, LEN before
+    it, CRC after it. Returns the frame's length, n + 8."""
+    if not HEADER <= n <= MAX_BODY:
+        raise WireError("bad body length " + str(n))
+    out[0] = _SOF0
+    out[1] = _SOF1
+    out[2] = n >> 8
+    out[3] = n & 0xFF
+    crc = _frame_crc
+    crc.reset()
+    crc.update(out, 2, n + 4)
+    crc.put(out, n + 4)
+    return n + OVERHEAD
+
+
+_frame_crc = Crc32()  # frame_into's, made once: no await between its uses
 
 
 def frame(body):
@@ -196,14 +337,23 @@ def frame(body):
     n = len(body)
     if not HEADER <= n <= MAX_BODY:
         raise WireError("bad body length " + str(n))
-    head = _SOF + struct.pack(">H", n)
-    crc = crc32(body, crc32(head[2:]))
-    return head + bytes(body) + struct.pack(">I", crc)
+    out = bytearray(n + OVERHEAD)
+    out[4 : 4 + n] = body
+    frame_into(out, n)
+    return bytes(out)
+
+
+def _move(buf, dst, src, n):
+    # memmove within one bytearray; a slice copy would allocate on MicroPython.
+    for i in range(n):
+        buf[dst + i] = buf[src + i]
 
 
 class Decoder:
     """Streaming frame decoder with a fixed buffer: finds frames in a byte
-    stream, skips garbage, and resynchronises after a corrupt frame."""
+    stream, skips garbage, and resynchronises after a corrupt frame. The
+    device uses next_frame(), which hands out the body in place and
+    allocates nothing; next() returns a copy."""
 
     def __init__(self, max_body=MAX_BODY, chunk=0):
         """chunk: the most bytes fed between two drains (default: a whole
@@ -211,85 +361,116 @@ class Decoder:
         reader that feeds small chunks needs little more than a frame."""
         if not HEADER <= max_body <= MAX_BODY:
             raise WireError("bad max_body")
-        chunk = chunk or max_body + _OVERHEAD
-        if not 0 < chunk <= max_body + _OVERHEAD:
+        chunk = chunk or max_body + OVERHEAD
+        if not 0 < chunk <= max_body + OVERHEAD:
             raise WireError("bad chunk")
         self.max_body = max_body
         self.chunk = chunk
-        self._buf = bytearray(max_body + _OVERHEAD + chunk)
-        self._mv = memoryview(self._buf)
-        self._n = 0
+        self.buf = bytearray(max_body + OVERHEAD + chunk)
+        self._s = 0  # bytes held are buf[_s:_e]
+        self._e = 0
+        self._crc = Crc32()
+        self.body = 0  # offset in buf of the body next_frame() returned
         self.dropped = 0  # bytes discarded: garbage, corrupt frames, overflow
         self.bad = 0  # corrupt frames seen
 
     def reset(self):
         """Forget partial input, e.g. when the link goes down."""
-        self._drop(self._n)
+        self._drop_to(self._e)
 
     @property
     def pending(self):
         """Bytes held: the start of a frame still waiting for the rest."""
-        return self._n
+        return self._e - self._s
 
-    def feed(self, data):
-        """Append received bytes; on overflow the oldest bytes are dropped.
-        Call next() until it returns None after each chunk of at most
-        `chunk` bytes and nothing is ever lost to overflow."""
-        data = memoryview(data)
-        cap = len(self._buf)
-        while len(data):
-            if self._n == cap:
-                self._drop(cap // 2)
-            k = min(cap - self._n, len(data))
-            self._buf[self._n : self._n + k] = data[:k]
-            self._n += k
-            data = data[k:]
+    def feed(self, data, n=-1):
+        """Append the first n bytes of data (default: all); on overflow the
+        oldest bytes are dropped. Call next_frame() (or next()) until it
+        returns nothing after each chunk of at most `chunk` bytes and nothing
+        is ever lost to overflow. Invalidates the body last handed out."""
+        if n < 0:
+            n = len(data)
+        buf = self.buf
+        cap = len(buf)
+        i = 0
+        while i < n:
+            if self._e == cap:
+                if self._s == 0:
+                    self._drop_to(cap // 2)
+                held = self._e - self._s
+                _move(buf, 0, self._s, held)
+                self._s = 0
+                self._e = held
+            e = self._e
+            k = min(cap - e, n - i)
+            if i == 0 and k == len(data):
+                buf[e : e + k] = data  # the whole of data: no copy made
+            else:
+                for j in range(k):
+                    buf[e + j] = data[i + j]
+            self._e = e + k
+            i += k
 
-    def _consume(self, k):
-        n = self._n
-        if k < n:
-            self._buf[0 : n - k] = self._mv[k:n]
-            self._n = n - k
+    def _drop_to(self, pos):
+        self.dropped += pos - self._s
+        if pos >= self._e:
+            self._s = self._e = 0
         else:
-            self._n = 0
+            self._s = pos
 
-    def _drop(self, k):
-        self.dropped += min(k, self._n)
-        self._consume(k)
+    def resync(self):
+        """Give up on the partial frame held (e.g. nothing more came for it):
+        count it corrupt and drop only its SOF, so that whole frames behind a
+        false SOF or a damaged LEN are still found by the next call."""
+        if self._e - self._s:
+            self.bad += 1
+            self._drop_to(self._s + 2 if self._e - self._s >= 2 else self._e)
 
-    def next(self):
-        """Next complete body (bytes), None if more input is needed.
-
-        Raises WireError for a corrupt frame; it is already discarded, so
-        calling again continues with the following bytes."""
-        buf = self._buf
+    def next_frame(self):
+        """Length of the next complete body, which is then at
+        buf[body:body + length] until the next feed(); 0 if more input is
+        needed. Raises WireError for a corrupt frame; it is already discarded,
+        so calling again continues with the following bytes."""
+        buf = self.buf
         while True:
-            n = self._n
-            i = buf.find(_SOF, 0, n)
+            s = self._s
+            e = self._e
+            i = buf.find(_SOF, s, e)
             if i < 0:
                 # Keep a trailing first SOF byte: its partner may be on the way.
-                self._drop(n - 1 if n and buf[n - 1] == _SOF0 else n)
-                return None
-            if i:
-                self._drop(i)
-                n = self._n
-            if n < 5:
-                return None
-            ln = (buf[2] << 8) | buf[3]
-            if ln < HEADER or ln > self.max_body or buf[4] != VERSION:
-                self._drop(2)
+                self._drop_to(e - 1 if e > s and buf[e - 1] == _SOF0 else e)
+                return 0
+            if i > s:
+                self._drop_to(i)
+                s = i
+            if e - s < 5:
+                return 0
+            ln = (buf[s + 2] << 8) | buf[s + 3]
+            if ln < HEADER or ln > self.max_body or buf[s + 4] != VERSION:
+                self._drop_to(s + 2)
                 self.bad += 1
                 raise WireError("bad frame header")
-            total = ln + _OVERHEAD
-            if n < total:
-                return None
-            mv = self._mv
-            crc = struct.unpack_from(">I", buf, total - 4)[0]
-            if crc32(mv[4 : total - 4], crc32(mv[2:4])) != crc:
+            total = ln + OVERHEAD
+            if e - s < total:
+                return 0
+            crc = self._crc
+            crc.reset()
+            crc.update(buf, s + 2, s + 4 + ln)
+            if not crc.matches(buf, s + 4 + ln):
                 # Frame boundaries are untrustworthy: resume right after the SOF.
-                self._drop(2)
+                self._drop_to(s + 2)
                 self.bad += 1
                 raise WireError("frame CRC mismatch")
-            body = bytes(mv[4 : total - 4])
-            self._consume(total)
-            return body
+            self.body = s + 4
+            # Consumed, but left in place: the next feed() may overwrite it.
+            self._s = s + total
+            if self._s == e:
+                self._s = self._e = 0
+            return ln
+
+    def next(self):
+        """Next complete body (bytes), None if more input is needed."""
+        n = self.next_frame()
+        if not n:
+            return None
+        return bytes(self.buf[self.body : self.body + n])

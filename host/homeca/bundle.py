@@ -29,6 +29,7 @@ carry no native code and their header names no architecture.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -76,6 +77,7 @@ class BoardSpec:
     """What goes into one board's bundle besides the whole device package."""
 
     arch: str  # mpy-cross -march, and the build/ecc/<arch> the native module comes from
+    other_archs: tuple[str, ...] = ()  # the same board on another interpreter (build_bundle arch=)
     skip_firmware: tuple[str, ...] = ()  # nodefw modules (package-relative) not deployed
     skip_board: tuple[str, ...] = ()  # board files that are not device files
     rom_capacity: int = 320 * 1024  # bytes of ROMFS partition the image may use
@@ -88,7 +90,8 @@ BOARDS: dict[str, BoardSpec] = {
     "nodemcu_v3": BoardSpec("xtensa", skip_firmware=("simctl.py",), rom_capacity=288 * 1024),
     # startup.py is the unix port's stand-in for the C startup: the simulator
     # runs it as the interpreter's script, it is not on the device filesystem.
-    "unix_sim": BoardSpec("x64", skip_board=("startup.py",)),
+    # x86: the same board on the 32-bit ESP8266-like interpreter (unix32).
+    "unix_sim": BoardSpec("x64", other_archs=("x86",), skip_board=("startup.py",)),
 }
 
 
@@ -211,12 +214,18 @@ def build_bundle(
     *,
     ecc_mpy: Path | None,
     settings: dict | None = None,
+    arch: str | None = None,
 ) -> BundleReport:
-    """Build the bundle for `board` into `out`, replacing a previous bundle there.
+    """Build the bundle for `board` into `out`, replacing a previous bundle there;
+    `arch` picks one of the board's other architectures.
 
     Built next to `out` and swapped in at the end, so a failed build leaves the
     previous bundle as it was and a rebuild never keeps stale files."""
     spec = board_spec(board)
+    if arch is not None and arch != spec.arch:
+        if arch not in spec.other_archs:
+            raise HomecaError(f"board {board!r} has no {arch} build")
+        spec = dataclasses.replace(spec, arch=arch)
     out = Path(out)
     _check_replaceable(out)
     if ecc_mpy is not None:

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from homeca.errors import HomecaError
-from homeca.sim.device import DEFAULT_HEAPSIZE, SimDevice
+from homeca.interpreters import INTERPRETERS
+from homeca.sim.device import SimDevice
 from homeca.sim.report import Report
 
 # Wide enough for the tables when the output goes to a file or a CI log.
@@ -34,13 +35,21 @@ def sim() -> None:
 @sim.command("device")
 @click.argument("state_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="device name (first start only; kept in STATE_DIR)")
-@click.option("--heapsize", default=DEFAULT_HEAPSIZE, show_default=True, help="unix-port heap")
+@click.option(
+    "--interpreter",
+    type=click.Choice(sorted(INTERPRETERS)),
+    default="unix",
+    show_default=True,
+    help="unix: the 64-bit port; unix32: the ESP8266-like build",
+)
+@click.option("--heapsize", help="-X heapsize  [default: 64k on unix, 38k on unix32]")
 @click.option("--report", is_flag=True, help="boot, exercise the link, print measurements, exit")
 @click.option("--requests", default=50, show_default=True, help="status requests for --report")
 @click.option("--heap-floor", is_flag=True, help="with --report: bisect the smallest heap too")
 @click.option("--oled-png", type=click.Path(dir_okay=False, path_type=Path), help="save the OLED")
 def sim_device(
-    state_dir: Path, name: str | None, heapsize: str, report: bool, requests: int,
+    state_dir: Path, name: str | None, interpreter: str, heapsize: str | None, report: bool,
+    requests: int,
     heap_floor: bool, oled_png: Path | None,
 ) -> None:  # fmt: skip
     """Run one simulated NodeMCU whose flash lives in STATE_DIR.
@@ -49,15 +58,17 @@ def sim_device(
     and HC-05 link are (ptys for mpremote, pyserial or a terminal)."""
     from homeca.sim import report as rep
 
-    rep.parse_size(heapsize)
+    if heapsize is not None:
+        rep.parse_size(heapsize)
     if requests < 1:
         raise click.BadParameter("must be at least 1", param_hint="--requests")
-    with SimDevice(state_dir, name=name, heapsize=heapsize) as dev:
+    with SimDevice(state_dir, name=name, heapsize=heapsize, interpreter=interpreter) as dev:
         if report:
             r = rep.measure(dev, requests, oled_png)
             _print_report(r)
             if heap_floor:
-                out.print(f"heap floor       {rep.heap_floor() // 1024} KiB (smallest heap that "
+                floor = rep.heap_floor(interpreter) // 1024
+                out.print(f"heap floor       {floor} KiB (smallest heap that "
                           "boots and answers, to 1 KiB)")  # fmt: skip
             return
         dev.wait_ready(20)
@@ -67,6 +78,69 @@ def sim_device(
         out.print(f"flash    {dev.flash_dir}")
         out.print("Ctrl-C stops the device.")
         _wait_for_interrupt(dev, oled_png)
+
+
+@sim.command("report")
+@click.option("--requests", default=50, show_default=True, help="status requests per interpreter")
+@click.option("--heap-floor", is_flag=True, help="bisect the smallest heap too (slow)")
+@click.option("--oled-png", type=click.Path(dir_okay=False, path_type=Path), help="save the OLED")
+def sim_report(requests: int, heap_floor: bool, oled_png: Path | None) -> None:
+    """The firmware's figures on both interpreters side by side (unix: 64-bit,
+    unix32: the ESP8266-like 32-bit build at the chip's 38 KiB heap), then its
+    live heap by module and by main-loop task."""
+    import tempfile
+
+    from homeca.sim import heapprof
+    from homeca.sim import report as rep
+
+    names = [n for n in sorted(INTERPRETERS) if INTERPRETERS[n].available()]
+    missing = sorted(set(INTERPRETERS) - set(names))
+    reports, profiles, floors = {}, {}, {}
+    for n in names:
+        with tempfile.TemporaryDirectory(prefix="hcreport-") as d:
+            png = oled_png if n == names[-1] else None
+            with SimDevice(Path(d) / "dev", interpreter=n) as dev:
+                reports[n] = rep.measure(dev, requests, png)
+        profiles[n] = heapprof.profile(n)
+        if heap_floor:
+            floors[n] = rep.heap_floor(n)
+    t = Table(title="firmware on the simulated NodeMCU")
+    t.add_column("")
+    for n in names:
+        t.add_column(f"{n} ({INTERPRETERS[n].arch})", justify="right")
+    rows = [
+        ("heap limit", lambda r, p, f: f"{r.heap_limit} B (-X heapsize={r.heapsize})"),
+        ("heap peak (live)", lambda r, p, f: f"{r.heap_peak} B, "
+         f"{100 * r.heap_peak / r.heap_limit:.0f}%"),
+        ("heap free now", lambda r, p, f: f"{r.heap_free} B"),
+        ("heap floor", lambda r, p, f: "-" if f is None else f"{f // 1024} KiB"),
+        ("boot to ready", lambda r, p, f: f"{r.boot_s * 1000:.0f} ms"),
+        ("status round trip", lambda r, p, f: f"median {r.status_ms_median:.1f} ms, "
+         f"max {r.status_ms_max:.1f} ms"),
+        ("task restarts", lambda r, p, f: str(r.restarts)),
+    ]  # fmt: skip
+    for label, cell in rows:
+        t.add_row(label, *(cell(reports[n], profiles[n], floors.get(n)) for n in names))
+    out.print(t)
+    t = Table(title="live heap after collection: by module imported, by task started")
+    t.add_column("what")
+    for n in names:
+        t.add_column(n, justify="right")
+    first = profiles[names[0]] if names else None
+    if first is not None:
+        t.add_row("boot (before the firmware)", *(str(profiles[n].boot) for n in names))
+        for mod in first.modules:
+            t.add_row(f"module {mod}", *(str(profiles[n].modules.get(mod, "")) for n in names))
+        for task in first.tasks:
+            t.add_row(f"task {task}", *(str(profiles[n].tasks.get(task, "")) for n in names))
+        t.add_section()
+        t.add_row("live with every task running", *(str(profiles[n].live) for n in names))
+        t.add_row("firmware's own peak", *(str(profiles[n].peak) for n in names))
+        qstrs = (f"{profiles[n].qstr_bytes} ({profiles[n].qstrs} names)" for n in names)
+        t.add_row("of which interned names (qstr pools)", *qstrs)
+    out.print(t)
+    if missing:
+        out.print(f"not measured (not built): {', '.join(missing)}")
 
 
 def _wait_for_interrupt(dev: SimDevice, oled_png: Path | None) -> None:

@@ -8,7 +8,8 @@
  *
  * A native module may have no writable .data or .bss, so everything here is
  * const or on the stack: results go through a stack array into a new bytes.
- * Bytes in via the buffer protocol; every length is checked exactly.
+ * Bytes in via the buffer protocol, every length checked exactly, and copied
+ * onto the stack before the core sees them (ecc_copy_in, below).
  */
 #if MICROPY_ENABLE_DYNRUNTIME
 #include "py/dynruntime.h"
@@ -18,23 +19,67 @@
 
 #include "core/ecc.h"
 
-/* The buffer of obj, which must be exactly len bytes long. */
-static const uint8_t *ecc_in(mp_obj_t obj, size_t len, mp_rom_error_text_t msg) {
+/* Inputs that may sit in flash.
+ *
+ * On the ESP8266 a bytes object can point straight into memory-mapped flash
+ * (e.g. a literal in a module imported from ROMFS): that memory allows
+ * only aligned 32-bit loads, any narrower load raises LoadStoreError and
+ * resets the chip. The core reads its inputs byte by byte (l8ui) and is built
+ * without -mforce-l32, so no pointer from Python ever reaches it: every input
+ * is first copied onto the stack (RAM) by ecc_copy_in, which reads its source
+ * only with aligned 32-bit loads: the pointer rounded down to a word, one load
+ * per word, bytes taken out by shifts. It loads a word only while a byte of
+ * the input is still wanted from it, so it never reads past the word holding
+ * the last byte (nor before the word holding the first): those words are
+ * mapped wherever the bytes are. The pointer is volatile so that the compiler
+ * keeps exactly these 32-bit loads (it may not merge, split or narrow them).
+ * tests/test_ecc_flash_inputs.py checks the instructions and that buffers
+ * from Python reach nothing else. Outputs are new bytes objects on the heap,
+ * RAM, where byte stores are fine. */
+static __attribute__((noinline)) void ecc_copy_in(uint8_t *dst, const void *src, size_t n) {
+    uintptr_t addr = (uintptr_t)src;
+    const volatile uint32_t *w = (const volatile uint32_t *)(addr & ~(uintptr_t)3);
+    unsigned i = (unsigned)(addr & 3); /* index of the next byte in the word */
+    while (n > 0) {
+        uint32_t word = *w++;
+        for (; i < 4 && n > 0; i++, n--) {
+            #if MP_ENDIANNESS_BIG
+            *dst++ = (uint8_t)(word >> (24 - 8 * i));
+            #else
+            *dst++ = (uint8_t)(word >> (8 * i));
+            #endif
+        }
+        i = 0;
+    }
+}
+
+/* Raises unless obj has a buffer of exactly len bytes. */
+static void ecc_need_len(mp_obj_t obj, size_t len, mp_rom_error_text_t msg) {
     mp_buffer_info_t info;
     mp_get_buffer_raise(obj, &info, MP_BUFFER_READ);
     if (info.len != len) {
         mp_raise_ValueError(msg);
     }
-    return (const uint8_t *)info.buf;
 }
 
-/* An uncompressed P-256 point 0x04||X||Y; returns X||Y as the core takes it. */
-static const uint8_t *ecc_in_pub65(mp_obj_t obj) {
-    const uint8_t *pub = ecc_in(obj, 65, MP_ERROR_TEXT("pub must be 65 bytes"));
+/* Copies the buffer of obj, which must be exactly len bytes long, to dst: the
+ * only place where a pointer from Python is read, and only by ecc_copy_in. */
+static void ecc_in(uint8_t *dst, mp_obj_t obj, size_t len, mp_rom_error_text_t msg) {
+    mp_buffer_info_t info;
+    mp_get_buffer_raise(obj, &info, MP_BUFFER_READ);
+    if (info.len != len) {
+        mp_raise_ValueError(msg);
+    }
+    ecc_copy_in(dst, info.buf, len);
+}
+
+/* Copies an uncompressed P-256 point 0x04||X||Y to pub; X||Y (pub + 1) is what
+ * the core takes. */
+static void ecc_in_pub65(uint8_t pub[65], mp_obj_t obj) {
+    ecc_in(pub, obj, 65, MP_ERROR_TEXT("pub must be 65 bytes"));
     if (pub[0] != 0x04) {
         mp_raise_ValueError(MP_ERROR_TEXT("pub must start with 0x04"));
     }
-    return pub + 1;
 }
 
 /* Raises ValueError unless the core said ECC_OK. */
@@ -54,55 +99,74 @@ static void ecc_check(int rc) {
     mp_raise_ValueError(MP_ERROR_TEXT("ecc failed"));
 }
 
+/* Secret inputs (scalars, private keys) are wiped from the stack once the core
+ * has run, as the core wipes its own temporaries; before ecc_check, which may
+ * raise. A secret is copied last, after every check that may raise (lengths
+ * in argument order, as without the copies; then the 0x04 prefix), so that no
+ * exception leaves a copy behind. */
+
 static mp_obj_t ecc_py_x25519(mp_obj_t scalar_in, mp_obj_t u_in) {
-    const uint8_t *scalar = ecc_in(scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
-    const uint8_t *u = ecc_in(u_in, 32, MP_ERROR_TEXT("u must be 32 bytes"));
-    uint8_t out[32];
-    ecc_check(ecc_x25519(out, scalar, u));
+    uint8_t scalar[32], u[32], out[32];
+    ecc_need_len(scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
+    ecc_in(u, u_in, 32, MP_ERROR_TEXT("u must be 32 bytes"));
+    ecc_in(scalar, scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
+    int rc = ecc_x25519(out, scalar, u);
+    ecc_wipe(scalar, sizeof(scalar));
+    ecc_check(rc);
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_x25519_obj, ecc_py_x25519);
 
 static mp_obj_t ecc_py_x25519_base(mp_obj_t scalar_in) {
-    const uint8_t *scalar = ecc_in(scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
-    uint8_t out[32];
+    uint8_t scalar[32], out[32];
+    ecc_in(scalar, scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
     ecc_x25519_base(out, scalar);
+    ecc_wipe(scalar, sizeof(scalar));
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ecc_x25519_base_obj, ecc_py_x25519_base);
 
 static mp_obj_t ecc_py_p256_public(mp_obj_t priv_in) {
-    const uint8_t *priv = ecc_in(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
-    uint8_t out[65];
+    uint8_t priv[32], out[65];
+    ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
     out[0] = 0x04;
-    ecc_check(ecc_p256_public(out + 1, priv));
+    int rc = ecc_p256_public(out + 1, priv);
+    ecc_wipe(priv, sizeof(priv));
+    ecc_check(rc);
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ecc_p256_public_obj, ecc_py_p256_public);
 
 static mp_obj_t ecc_py_p256_ecdh(mp_obj_t priv_in, mp_obj_t pub_in) {
-    const uint8_t *priv = ecc_in(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
-    const uint8_t *pub = ecc_in_pub65(pub_in);
-    uint8_t out[32];
-    ecc_check(ecc_p256_ecdh(out, priv, pub));
+    uint8_t priv[32], pub[65], out[32];
+    ecc_need_len(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
+    ecc_in_pub65(pub, pub_in);
+    ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
+    int rc = ecc_p256_ecdh(out, priv, pub + 1);
+    ecc_wipe(priv, sizeof(priv));
+    ecc_check(rc);
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_ecdh_obj, ecc_py_p256_ecdh);
 
 static mp_obj_t ecc_py_p256_sign(mp_obj_t priv_in, mp_obj_t digest_in) {
-    const uint8_t *priv = ecc_in(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
-    const uint8_t *digest = ecc_in(digest_in, 32, MP_ERROR_TEXT("digest must be 32 bytes"));
-    uint8_t out[64];
-    ecc_check(ecc_p256_sign(out, priv, digest));
+    uint8_t priv[32], digest[32], out[64];
+    ecc_need_len(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
+    ecc_in(digest, digest_in, 32, MP_ERROR_TEXT("digest must be 32 bytes"));
+    ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
+    int rc = ecc_p256_sign(out, priv, digest);
+    ecc_wipe(priv, sizeof(priv));
+    ecc_check(rc);
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_sign_obj, ecc_py_p256_sign);
 
 static mp_obj_t ecc_py_p256_verify(mp_obj_t pub_in, mp_obj_t digest_in, mp_obj_t sig_in) {
-    const uint8_t *pub = ecc_in_pub65(pub_in);
-    const uint8_t *digest = ecc_in(digest_in, 32, MP_ERROR_TEXT("digest must be 32 bytes"));
-    const uint8_t *sig = ecc_in(sig_in, 64, MP_ERROR_TEXT("sig must be 64 bytes"));
-    int rc = ecc_p256_verify(pub, digest, sig);
+    uint8_t pub[65], digest[32], sig[64];
+    ecc_in_pub65(pub, pub_in);
+    ecc_in(digest, digest_in, 32, MP_ERROR_TEXT("digest must be 32 bytes"));
+    ecc_in(sig, sig_in, 64, MP_ERROR_TEXT("sig must be 64 bytes"));
+    int rc = ecc_p256_verify(pub + 1, digest, sig);
     if (rc == ECC_ESIG) {
         return mp_const_false;
     }
@@ -112,35 +176,43 @@ static mp_obj_t ecc_py_p256_verify(mp_obj_t pub_in, mp_obj_t digest_in, mp_obj_t
 static MP_DEFINE_CONST_FUN_OBJ_3(ecc_p256_verify_obj, ecc_py_p256_verify);
 
 static mp_obj_t ecc_py_p256_scalar_mul(mp_obj_t k_in, mp_obj_t priv_in) {
-    const uint8_t *k = ecc_in(k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
-    const uint8_t *priv = ecc_in(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
-    uint8_t out[32];
-    ecc_check(ecc_p256_scalar_mul(out, k, priv));
+    uint8_t k[32], priv[32], out[32];
+    ecc_need_len(k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
+    ecc_need_len(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
+    ecc_in(k, k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
+    ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
+    int rc = ecc_p256_scalar_mul(out, k, priv);
+    ecc_wipe(k, sizeof(k));
+    ecc_wipe(priv, sizeof(priv));
+    ecc_check(rc);
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_scalar_mul_obj, ecc_py_p256_scalar_mul);
 
 static mp_obj_t ecc_py_p256_point_mul(mp_obj_t k_in, mp_obj_t pub_in) {
-    const uint8_t *k = ecc_in(k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
-    const uint8_t *pub = ecc_in_pub65(pub_in);
-    uint8_t out[65];
+    uint8_t k[32], pub[65], out[65];
+    ecc_need_len(k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
+    ecc_in_pub65(pub, pub_in);
+    ecc_in(k, k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
     out[0] = 0x04;
-    ecc_check(ecc_p256_point_mul(out + 1, k, pub));
+    int rc = ecc_p256_point_mul(out + 1, k, pub + 1);
+    ecc_wipe(k, sizeof(k));
+    ecc_check(rc);
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_point_mul_obj, ecc_py_p256_point_mul);
 
 static mp_obj_t ecc_py_p256_compress(mp_obj_t pub_in) {
-    const uint8_t *pub = ecc_in_pub65(pub_in);
-    uint8_t out[33];
-    ecc_check(ecc_p256_compress(out, pub));
+    uint8_t pub[65], out[33];
+    ecc_in_pub65(pub, pub_in);
+    ecc_check(ecc_p256_compress(out, pub + 1));
     return mp_obj_new_bytes(out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ecc_p256_compress_obj, ecc_py_p256_compress);
 
 static mp_obj_t ecc_py_p256_decompress(mp_obj_t pub_in) {
-    const uint8_t *pub = ecc_in(pub_in, 33, MP_ERROR_TEXT("pub must be 33 bytes"));
-    uint8_t out[65];
+    uint8_t pub[33], out[65];
+    ecc_in(pub, pub_in, 33, MP_ERROR_TEXT("pub must be 33 bytes"));
     out[0] = 0x04;
     ecc_check(ecc_p256_decompress(out + 1, pub));
     return mp_obj_new_bytes(out, sizeof(out));

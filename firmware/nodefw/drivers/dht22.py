@@ -30,19 +30,9 @@ except ImportError:  # CPython
 
 import time
 
-# Status of the latest measurement, a U8 on the wire. 0 is good, the rest are faults.
-OK = const(0)  # the values come from this measurement
-TIMEOUT = const(1)  # OSError from the sensor: no answer (unplugged, no pull-up, dead)
-CHECKSUM = const(2)  # the answer's checksum did not match (noise on the data line)
-RANGE = const(3)  # a valid answer outside -40..80 degC or 0..100 %RH: not used
-ERROR = const(4)  # any other exception from the sensor object
-NONE = const(5)  # nothing measured yet
-# Shown on the OLED ("sensor checksum") and in reports.
-STATUS_NAMES = ("ok", "timeout", "checksum", "range", "error", "waiting")
-
-# The temperature and humidity before the first good reading. It is the I16
-# minimum, so it fits the field it stands in for.
-NO_VALUE = const(-32768)
+# The status codes of a measurement (messages.DHT_OK ...) are wire values: the
+# message catalogue has them.
+from nodefw import messages as m
 
 INTERVAL_MS = const(2000)  # datasheet: at least 2 s between measurements
 PERIOD_MS = const(10000)  # default schedule when all is well
@@ -71,13 +61,13 @@ class Reading:
     belong to the latest measurement."""
 
     def __init__(self):
-        self.status = NONE
-        self.temp = NO_VALUE  # the last good values
-        self.hum = NO_VALUE
-        self.temp_med = NO_VALUE  # median of up to the last 3 good values
-        self.hum_med = NO_VALUE
+        self.status = m.DHT_NONE
+        self.temp = m.NO_VALUE  # the last good values
+        self.hum = m.NO_VALUE
+        self.temp_med = m.NO_VALUE  # median of up to the last 3 good values
+        self.hum_med = m.NO_VALUE
         self.ticks = 0  # clock (time.ticks_ms) at the last good measurement
-        self.seq = 0  # good measurements so far; 0: none, the values are NO_VALUE
+        self.seq = 0  # good measurements so far; 0: none, the values are m.NO_VALUE
         self.fails = 0  # failed measurements in a row
         self.fresh = False  # the sample() that returned this measured
 
@@ -136,7 +126,7 @@ class Dht22:
         r.fresh = True
         status = self._measure()
         r.status = status
-        if status == OK:
+        if status == m.DHT_OK:
             r.fails = 0
             r.ticks = now
             r.seq += 1
@@ -153,7 +143,7 @@ class Dht22:
     def wait_ms(self):
         """Milliseconds until sample() is worth calling again."""
         r = self.reading
-        if r.status == NONE or 0 < r.fails <= self.retries:
+        if r.status == m.DHT_NONE or 0 < r.fails <= self.retries:
             due = self.interval_ms  # the first measurement, or a retry
         else:
             due = self.period_ms
@@ -168,17 +158,17 @@ class Dht22:
             t = round(s.temperature() * 10)
             h = round(s.humidity() * 10)
         except OSError:
-            return TIMEOUT
+            return m.DHT_TIMEOUT
         except Exception as e:
             if e.args and e.args[0] == _CHECKSUM_MSG:
-                return CHECKSUM
-            return ERROR
+                return m.DHT_CHECKSUM
+            return m.DHT_ERROR
         if not (_T_MIN <= t <= _T_MAX and 0 <= h <= _H_MAX):
-            return RANGE
+            return m.DHT_RANGE
         r = self.reading
         r.temp = t
         r.hum = h
-        return OK
+        return m.DHT_OK
 
     def _filter(self, r):
         i = self._i

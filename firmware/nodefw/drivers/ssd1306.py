@@ -23,6 +23,9 @@ _SET_VCOM_DESEL = const(0xDB)
 _SET_ENTIRE_ON = const(0xA4)
 _SET_CHARGE_PUMP = const(0x8D)
 
+# Commands before each frame: the whole screen as the write window.
+_SHOW_WINDOW = b"\x00\x21\x00\x7f\x22\x00\x07"  # COL_ADDR 0..127, PAGE_ADDR 0..7
+
 ADDR = const(0x3C)
 WIDTH = const(128)
 HEIGHT = const(64)
@@ -37,7 +40,8 @@ class SSD1306(framebuf.FrameBuffer):
         self.buffer = bytearray(WIDTH * HEIGHT // 8)
         super().__init__(self.buffer, WIDTH, HEIGHT, framebuf.MONO_VLSB)
         self._cmd = bytearray(7)
-        self._data = memoryview(bytearray((_CTRL_DATA,)))
+        # show() writes these as they are: it allocates nothing.
+        self._frame = (bytearray((_CTRL_DATA,)), self.buffer)
         self._send(
             _SET_DISP,  # off while configuring
             _SET_MEM_ADDR, 0x00,  # horizontal addressing
@@ -78,5 +82,5 @@ class SSD1306(framebuf.FrameBuffer):
         self._send(_SET_NORM_INV | (1 if on else 0))
 
     def show(self):
-        self._send(_SET_COL_ADDR, 0, WIDTH - 1, _SET_PAGE_ADDR, 0, HEIGHT // 8 - 1)
-        self.i2c.writevto(self.addr, (self._data, self.buffer))
+        self.i2c.writeto(self.addr, _SHOW_WINDOW)
+        self.i2c.writevto(self.addr, self._frame)

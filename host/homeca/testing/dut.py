@@ -2,6 +2,8 @@
 
 Protocol tests talk to `Dut`; the target decides what is behind it:
   unix            the unix-port device, with the simulator's shortcuts
+  unix32          the same on the 32-bit ESP8266-like interpreter, at the
+                  chip's 38 KiB heap
   pty             the same device, driven only through its console pty
   serial:PORT     a real NodeMCU (console on PORT, HC-05 via --hc05 URL)
 """
@@ -20,6 +22,9 @@ from homeca.sim.device import SimDevice
 
 class DutError(HomecaError):
     pass
+
+
+SIM_TARGETS = ("unix", "unix32", "pty")
 
 
 class Dut:
@@ -139,16 +144,17 @@ class UnixDut(SimDut):
 
 def open_dut(target: str, workdir: Path, hc05: str | None = None, heapsize: str | None = None,
              name: str = "dut") -> Dut:  # fmt: skip
-    """A ready device for `target` (unix, pty or serial:PORT)."""
-    if target in ("unix", "pty"):
-        kwargs = {"heapsize": heapsize} if heapsize else {}
-        sim = SimDevice(workdir / name, name=name, **kwargs).start()
-        dut: Dut = UnixDut(sim) if target == "unix" else SimDut(sim)
+    """A ready device for `target` (unix, unix32, pty or serial:PORT)."""
+    if target in SIM_TARGETS:
+        interp = "unix32" if target == "unix32" else "unix"
+        sim = SimDevice(workdir / name, name=name, heapsize=heapsize, interpreter=interp).start()
+        dut: Dut = SimDut(sim) if target == "pty" else UnixDut(sim)
+        dut.target = target
     elif target.startswith("serial:"):
         dut = Dut(target.removeprefix("serial:"), hc05)
         dut.target = "serial"
     else:
-        raise DutError(f"unknown target {target!r}: unix, pty or serial:PORT")
+        raise DutError(f"unknown target {target!r}: unix, unix32, pty or serial:PORT")
     try:
         dut.wait_ready()
     except BaseException:

@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from homeca.sim.device import micropython_command
+from homeca.interpreters import interpreter
 
 
 def run_micropython(
@@ -18,14 +18,16 @@ def run_micropython(
     timeout: float = 60,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    interp: str = "unix",
 ) -> subprocess.CompletedProcess[str]:
-    """`micropython [-X heapsize=H] ARGS` with MICROPYPATH set to `path` (when
-    given) and extra `env`; stdout and stderr captured as text."""
+    """`micropython [-X heapsize=H] ARGS` on interpreter `interp` (unix or
+    unix32), with MICROPYPATH set to `path` (when given) and extra `env`;
+    stdout and stderr captured as text."""
     full_env = dict(os.environ, **(env or {}))
     if path:
         full_env["MICROPYPATH"] = os.pathsep.join(str(p) for p in path)
     heap = ["-X", f"heapsize={heapsize}"] if heapsize else []
     return subprocess.run(
-        [micropython_command(), *heap, *args],
+        [interpreter(interp).command(), *heap, *args],
         cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip

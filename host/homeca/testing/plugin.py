@@ -10,7 +10,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from homeca.interpreters import Interpreter, InterpreterMissing, interpreter
 from homeca.testing.dut import Dut, open_dut
+from homeca.testing.tools import need
+
+
+def _missing(interp: Interpreter) -> str:
+    try:
+        interp.command()
+    except InterpreterMissing as e:
+        return str(e)
+    return ""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -18,11 +28,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--target",
         default="unix",
-        help="device under test: unix (default), pty, or serial:/dev/ttyUSB0 for a real "
-        "NodeMCU; a comma-separated list runs each device test on every target",
+        help="device under test: unix (default), unix32 (the 32-bit ESP8266-like build, "
+        "38k heap), pty, or serial:/dev/ttyUSB0 for a real NodeMCU; a comma-separated "
+        "list runs each device test on every target",
     )
     group.addoption("--hc05", default=None, help="serial URL of the real board's HC-05 link")
-    group.addoption("--heapsize", default=None, help="unix-port heap, e.g. 64k (default)")
+    group.addoption("--heapsize", default=None, help="unix-port heap (default 64k; 38k on unix32)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,6 +53,9 @@ def dut(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     target = request.param
     if request.node.get_closest_marker("sim") and target.startswith("serial:"):
         pytest.skip("needs the simulator's peripheral and power control: no such wires to hardware")
+    if target == "unix32":
+        unix32 = interpreter("unix32")
+        need(unix32.available(), "unix32: " + _missing(unix32))
     opt = request.config.getoption
     device = open_dut(
         target, tmp_path_factory.mktemp("dut"), hc05=opt("--hc05"), heapsize=opt("--heapsize")

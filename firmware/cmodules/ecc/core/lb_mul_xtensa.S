@@ -1,4 +1,4 @@
-/* lb_mul and lb_sqr for the Xtensa lx106 (call0 ABI): t[0..39] = column
+/* ecc_lb_mul and ecc_lb_sqr for the Xtensa lx106 (call0 ABI): t[0..39] = column
  * sums of a * b (a * a) for 20-limb, 13-bit operands (see limbs.h; limbs.c
  * has the C versions used everywhere else).
  *
@@ -69,19 +69,19 @@
     add     a5, a5, a6
 .endm
 
-/* lb_sqr: the same entry, a4 = 0 marks the square. */
+/* ecc_lb_sqr: the same entry, a4 = 0 marks the square. */
     .align  4
-    .global lb_sqr
-    .type   lb_sqr, @function
-lb_sqr:
+    .global ecc_lb_sqr
+    .type   ecc_lb_sqr, @function
+ecc_lb_sqr:
     movi    a4, 0
-    j       lb_mul
-    .size   lb_sqr, . - lb_sqr
+    j       ecc_lb_mul
+    .size   ecc_lb_sqr, . - ecc_lb_sqr
 
     .align  4
-    .global lb_mul
-    .type   lb_mul, @function
-lb_mul:
+    .global ecc_lb_mul
+    .type   ecc_lb_mul, @function
+ecc_lb_mul:
     /* frame: a0, a12..a15, two words for the callers, mac5's return */
     addi    a1, a1, -32
     s32i    a0, a1, 0
@@ -190,17 +190,17 @@ lb_mul:
     l32i    a15, a1, 16
     addi    a1, a1, 32
     ret
-    .size   lb_mul, . - lb_mul
+    .size   ecc_lb_mul, . - ecc_lb_mul
 
-/* fe25519_reduce(r = a2, t = a3): product columns to a normalised element mod
+/* ecc_fe25519_reduce(r = a2, t = a3): product columns to a normalised element mod
  * 2^255 - 19, the algorithm of fe_reduce in x25519.c fused into one pass:
  * limb i = t[i] + 608 (low13(t[i+20]) + high(t[i+19])) + carry, then limb 19
  * folds its bits above 2^255 back times 19 into limbs 0..2. Columns stay
  * below 2^31 (see x25519.c). */
     .align  4
-    .global fe25519_reduce
-    .type   fe25519_reduce, @function
-fe25519_reduce:
+    .global ecc_fe25519_reduce
+    .type   ecc_fe25519_reduce, @function
+ecc_fe25519_reduce:
     movi    a4, 0               /* carry */
     movi    a5, 0               /* high part of the previous upper column */
     movi    a9, 608
@@ -246,6 +246,13 @@ fe25519_reduce:
     add     a6, a6, a8
     s16i    a6, a2, 4
     ret
-    .size   fe25519_reduce, . - fe25519_reduce
+    .size   ecc_fe25519_reduce, . - ecc_fe25519_reduce
 
+#endif
+
+/* Elsewhere (a user C module in another port) this object is empty. Marked
+ * as needing no executable stack, or GNU ld warns and makes the whole
+ * program's stack executable. */
+#if defined(__ELF__) && !defined(__XTENSA__)
+    .section .note.GNU-stack,"",%progbits
 #endif

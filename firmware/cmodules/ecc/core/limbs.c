@@ -1,7 +1,7 @@
 /* Radix-2^13 arithmetic shared by both curves (see limbs.h). */
 #include "limbs.h"
 
-/* The lx106 has lb_mul and lb_sqr in lb_mul_xtensa.S (five-row strips); this is
+/* The lx106 has ecc_lb_mul and ecc_lb_sqr in lb_mul_xtensa.S (five-row strips); this is
  * the same strip method in C (four rows) for every other target. */
 #if !(defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__))
 static inline uint32_t mul16(uint32_t x, uint32_t y) { return x * y; }
@@ -36,15 +36,15 @@ static void strip(int32_t *t, const uint16_t *a, const uint16_t *b) {
     t[2] = (int32_t)c2;
 }
 
-void lb_mul(int32_t t[2 * LB_N], const lb a, const lb b) {
+void ecc_lb_mul(int32_t t[2 * LB_N], const lb a, const lb b) {
     for (int i = 0; i < 2 * LB_N; i++) t[i] = 0;
     for (int i = 0; i < LB_N; i += 4) strip(t + i, a + i, b);
 }
 
-void lb_sqr(int32_t t[2 * LB_N], const lb a) { lb_mul(t, a, a); }
+void ecc_lb_sqr(int32_t t[2 * LB_N], const lb a) { ecc_lb_mul(t, a, a); }
 #endif
 
-uint32_t lb_carry(lb r, const int32_t *in) {
+uint32_t ecc_lb_carry(lb r, const int32_t *in) {
     int32_t c = 0;
     for (int i = 0; i < LB_N; i++) {
         int32_t v = in[i] + c;
@@ -84,12 +84,12 @@ static void to_bytes(uint8_t *out, const lb a, int step) {
     }
 }
 
-void lb_from_le(lb r, const uint8_t in[32]) { from_bytes(r, in, 1); }
-void lb_to_le(uint8_t out[32], const lb a) { to_bytes(out, a, 1); }
-void lb_from_be(lb r, const uint8_t in[32]) { from_bytes(r, in + 31, -1); }
-void lb_to_be(uint8_t out[32], const lb a) { to_bytes(out + 31, a, -1); }
+void ecc_lb_from_le(lb r, const uint8_t in[32]) { from_bytes(r, in, 1); }
+void ecc_lb_to_le(uint8_t out[32], const lb a) { to_bytes(out, a, 1); }
+void ecc_lb_from_be(lb r, const uint8_t in[32]) { from_bytes(r, in + 31, -1); }
+void ecc_lb_to_be(uint8_t out[32], const lb a) { to_bytes(out + 31, a, -1); }
 
-uint32_t lb_csub(lb r, const lb a, const lbc m) {
+uint32_t ecc_lb_csub(lb r, const lb a, const lbc m) {
     lb d;
     int32_t c = 0;
     for (int i = 0; i < LB_N; i += 2) {
@@ -107,7 +107,7 @@ uint32_t lb_csub(lb r, const lb a, const lbc m) {
     return 1 & ~keep;
 }
 
-uint32_t lb_lt(const lb a, const lbc m) {
+uint32_t ecc_lb_lt(const lb a, const lbc m) {
     int32_t c = 0;
     for (int i = 0; i < LB_N; i += 2) {
         uint32_t w = m[i / 2];
@@ -117,7 +117,7 @@ uint32_t lb_lt(const lb a, const lbc m) {
     return (uint32_t)c & 1;
 }
 
-void lb_unpack(lb r, const lbc c) {
+void ecc_lb_unpack(lb r, const lbc c) {
     for (int i = 0; i < LB_N; i += 2) {
         uint32_t w = c[i / 2];
         r[i] = (uint16_t)w;
@@ -125,18 +125,18 @@ void lb_unpack(lb r, const lbc c) {
     }
 }
 
-uint32_t lb_is_zero(const lb a) {
+uint32_t ecc_lb_is_zero(const lb a) {
     uint32_t x = 0;
     for (int i = 0; i < LB_N; i++) x |= a[i];
     return 1 & ((x - 1) >> 31); /* x < 2^16, so x - 1 wraps only for x == 0 */
 }
 
-void lb_cmov(lb r, const lb a, uint32_t mask) {
+void ecc_lb_cmov(lb r, const lb a, uint32_t mask) {
     for (int i = 0; i < LB_N; i++) r[i] = (uint16_t)(r[i] ^ ((r[i] ^ a[i]) & mask));
 }
 
 
-void lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask) {
+void ecc_lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask) {
     for (int i = 0; i < LB_N; i++) {
         uint16_t x = (uint16_t)((a[i] ^ b[i]) & mask);
         a[i] ^= x;

@@ -28,31 +28,31 @@ typedef uint16_t lb[LB_N];
 typedef uint32_t lbc[LB_N / 2];
 
 /* t[0..38] = column sums of a*b (t has 40 entries; t[39] = 0). */
-void lb_mul(int32_t t[2 * LB_N], const lb a, const lb b);
+void ecc_lb_mul(int32_t t[2 * LB_N], const lb a, const lb b);
 /* t[0..38] = column sums of a*a. */
-void lb_sqr(int32_t t[2 * LB_N], const lb a);
+void ecc_lb_sqr(int32_t t[2 * LB_N], const lb a);
 
 /* 256-bit big-endian (be) or little-endian (le) bytes <-> limbs. */
-void lb_from_be(lb r, const uint8_t in[32]);
-void lb_to_be(uint8_t out[32], const lb a);
-void lb_from_le(lb r, const uint8_t in[32]);
-void lb_to_le(uint8_t out[32], const lb a);
+void ecc_lb_from_be(lb r, const uint8_t in[32]);
+void ecc_lb_to_be(uint8_t out[32], const lb a);
+void ecc_lb_from_le(lb r, const uint8_t in[32]);
+void ecc_lb_to_le(uint8_t out[32], const lb a);
 
 /* r = a - m if a >= m else a; limbs below 2^13, constant time.
  * Returns 1 if m was subtracted. */
-uint32_t lb_csub(lb r, const lb a, const lbc m);
+uint32_t ecc_lb_csub(lb r, const lb a, const lbc m);
 /* 1 if a < m (limbs below 2^13), constant time. */
-uint32_t lb_lt(const lb a, const lbc m);
+uint32_t ecc_lb_lt(const lb a, const lbc m);
 /* A constant into working limbs. */
-void lb_unpack(lb r, const lbc c);
+void ecc_lb_unpack(lb r, const lbc c);
 /* 1 if all limbs are zero, constant time. */
-uint32_t lb_is_zero(const lb a);
+uint32_t ecc_lb_is_zero(const lb a);
 /* r = mask ? a : r, mask all-ones or zero. */
-void lb_cmov(lb r, const lb a, uint32_t mask);
+void ecc_lb_cmov(lb r, const lb a, uint32_t mask);
 /* Swap (a, b) and (c, d) when mask is all-ones, in one constant-time pass. */
-void lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask);
+void ecc_lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask);
 /* Carry so every limb is below 2^13; returns the carry out of limb 19. */
-uint32_t lb_carry(lb r, const int32_t *in);
+uint32_t ecc_lb_carry(lb r, const int32_t *in);
 
 /* Wipe a secret temporary in a way the compiler keeps. */
 void ecc_wipe(void *p, unsigned n);

@@ -31,18 +31,18 @@ static void fp_redc(lb r, int32_t t[2 * LB_N]) {
         t[i + 17] -= m << 3;      /* 2^224 = 2^(13*17 + 3)  */
         t[i + 19] += m << 9;      /* 2^256 = 2^(13*19 + 9)  */
     }
-    lb_carry(r, t + LB_N);
+    ecc_lb_carry(r, t + LB_N);
 }
 
 static void fp_mul(lb r, const lb a, const lb b) {
     int32_t t[2 * LB_N];
-    lb_mul(t, a, b);
+    ecc_lb_mul(t, a, b);
     fp_redc(r, t);
 }
 
 static void fp_sqr(lb r, const lb a) {
     int32_t t[2 * LB_N];
-    lb_sqr(t, a);
+    ecc_lb_sqr(t, a);
     fp_redc(r, t);
 }
 
@@ -107,14 +107,14 @@ static void fp_neg(lb r, const lb a) {
 /* Fully reduced (below p), still in Montgomery form: values are below
  * 2^257 < 3p. */
 static void fp_canon(lb r, const lb a) {
-    lb_csub(r, a, P);
-    lb_csub(r, r, P);
+    ecc_lb_csub(r, a, P);
+    ecc_lb_csub(r, r, P);
 }
 
 static uint32_t fp_is_zero(const lb a) {
     lb c;
     fp_canon(c, a);
-    return lb_is_zero(c);
+    return ecc_lb_is_zero(c);
 }
 
 static uint32_t fp_eq(const lb a, const lb b) {
@@ -126,7 +126,7 @@ static uint32_t fp_eq(const lb a, const lb b) {
 /* a^e mod p by left-to-right square-and-multiply; the exponent (eight words,
  * most significant first) is public. r must not alias a. */
 static void fp_pow(lb r, const lb a, const uint32_t e[8]) {
-    lb_unpack(r, ONE_P);
+    ecc_lb_unpack(r, ONE_P);
     for (int i = 0; i < 256; i++) {
         fp_sqr(r, r);
         if ((e[i >> 5] >> (31 - (i & 31))) & 1) fp_mul(r, r, a);
@@ -136,9 +136,9 @@ static void fp_pow(lb r, const lb a, const uint32_t e[8]) {
 /* Big-endian bytes below p into Montgomery form; 0 if the value is >= p. */
 static uint32_t fp_from_bytes(lb r, const uint8_t in[32]) {
     lb x, rr;
-    lb_from_be(x, in);
-    uint32_t ok = lb_lt(x, P);
-    lb_unpack(rr, RR_P);
+    ecc_lb_from_be(x, in);
+    uint32_t ok = ecc_lb_lt(x, P);
+    ecc_lb_unpack(rr, RR_P);
     fp_mul(r, x, rr);
     return ok;
 }
@@ -153,7 +153,7 @@ static void fp_to_bytes(uint8_t out[32], const lb a) {
     lb_one(one);
     fp_mul(x, a, one);
     fp_canon(x, x);
-    lb_to_be(out, x);
+    ecc_lb_to_be(out, x);
 }
 
 /* ---- scalars mod n --------------------------------------------------------- */
@@ -171,7 +171,7 @@ static void sc_redc(lb r, int32_t t[2 * LB_N]) {
         }
         u[i + 1] += u[i] >> LB_BITS;
     }
-    /* columns may pass 2^31 here, so carry unsigned (lb_carry is signed) */
+    /* columns may pass 2^31 here, so carry unsigned (ecc_lb_carry is signed) */
     uint32_t c = 0;
     for (int i = 0; i < LB_N; i++) {
         uint32_t v = u[LB_N + i] + c;
@@ -182,34 +182,34 @@ static void sc_redc(lb r, int32_t t[2 * LB_N]) {
 
 static void sc_mul(lb r, const lb a, const lb b) {
     int32_t t[2 * LB_N];
-    lb_mul(t, a, b);
+    ecc_lb_mul(t, a, b);
     sc_redc(r, t);
 }
 
 static void sc_sqr(lb r, const lb a) {
     int32_t t[2 * LB_N];
-    lb_sqr(t, a);
+    ecc_lb_sqr(t, a);
     sc_redc(r, t);
 }
 
 /* Big-endian scalar; returns 1 if 0 < k < n. Constant time. */
 static uint32_t sc_from_bytes(lb r, const uint8_t in[32]) {
-    lb_from_be(r, in);
-    return lb_lt(r, N) & (1 ^ lb_is_zero(r));
+    ecc_lb_from_be(r, in);
+    return ecc_lb_lt(r, N) & (1 ^ ecc_lb_is_zero(r));
 }
 
 static void sc_to_bytes(uint8_t out[32], const lb a) {
     lb x;
-    lb_csub(x, a, N);
-    lb_to_be(out, x);
+    ecc_lb_csub(x, a, N);
+    ecc_lb_to_be(out, x);
 }
 
 /* r = a + b mod n for canonical a, b (below n). */
 static void sc_add(lb r, const lb a, const lb b) {
     int32_t v[LB_N];
     for (int i = 0; i < LB_N; i++) v[i] = a[i] + b[i];
-    lb_carry(r, v);
-    lb_csub(r, r, N);
+    ecc_lb_carry(r, v);
+    ecc_lb_csub(r, r, N);
 }
 
 /* r = a^-1 mod n (Fermat), both plain (not Montgomery) form; a != 0. Also
@@ -222,11 +222,11 @@ static void sc_add(lb r, const lb a, const lb b) {
 __attribute__((noinline)) /* its table must not sit on the stack under pt_mul_comb */
 static void sc_inv(lb r, const lb a) {
     lb tab[8], x;
-    lb_unpack(x, RR_N);
-    lb_unpack(tab[0], ONE_N);
+    ecc_lb_unpack(x, RR_N);
+    ecc_lb_unpack(tab[0], ONE_N);
     sc_mul(tab[1], a, x); /* a R */
     for (int i = 2; i < 8; i++) sc_mul(tab[i], tab[i - 1], tab[1]);
-    lb_unpack(x, ONE_N);
+    ecc_lb_unpack(x, ONE_N);
     for (int i = 85; i >= 0; i--) {
         uint32_t w = 0;
         for (int b = 2; b >= 0; b--) {
@@ -239,7 +239,7 @@ static void sc_inv(lb r, const lb a) {
     }
     lb_one(tab[0]);
     sc_mul(r, x, tab[0]);
-    lb_csub(r, r, N);
+    ecc_lb_csub(r, r, N);
     ecc_wipe(tab, sizeof tab);
     ecc_wipe(x, sizeof x);
 }
@@ -258,7 +258,7 @@ static uint32_t lb_sub(lb r, const lb a, const lb b) {
 /* r += n modulo 2^260: undoes a borrowing lb_sub, or makes an odd r even. */
 static void lb_add_n(lb r) {
     lb t;
-    lb_unpack(t, N);
+    ecc_lb_unpack(t, N);
     int32_t c = 0;
     for (int i = 0; i < LB_N; i++) {
         int32_t x = r[i] + t[i] + c;
@@ -276,17 +276,17 @@ static void lb_shr1(lb x) {
 /* Plain product a*b mod n, canonical. */
 static void sc_mulmod(lb r, const lb a, const lb b) {
     lb bm;
-    lb_unpack(bm, RR_N);
+    ecc_lb_unpack(bm, RR_N);
     sc_mul(bm, b, bm);
     sc_mul(r, a, bm);
-    lb_csub(r, r, N);
+    ecc_lb_csub(r, r, N);
     ecc_wipe(bm, sizeof bm);
 }
 
 /* Digest as an integer mod n (bits2int then one subtraction: 2^256 < 2n). */
 static void sc_from_digest(lb r, const uint8_t d[32]) {
-    lb_from_be(r, d);
-    lb_csub(r, r, N);
+    ecc_lb_from_be(r, d);
+    ecc_lb_csub(r, r, N);
 }
 
 /* ---- points ---------------------------------------------------------------- */
@@ -301,14 +301,14 @@ static void pt_copy(pt *r, const pt *p) {
 }
 
 static void pt_cmov(pt *r, const pt *p, uint32_t mask) {
-    lb_cmov(r->x, p->x, mask);
-    lb_cmov(r->y, p->y, mask);
-    lb_cmov(r->z, p->z, mask);
+    ecc_lb_cmov(r->x, p->x, mask);
+    ecc_lb_cmov(r->y, p->y, mask);
+    ecc_lb_cmov(r->z, p->z, mask);
 }
 
 static void pt_set_inf(pt *r) {
-    lb_unpack(r->x, ONE_P);
-    lb_unpack(r->y, ONE_P);
+    ecc_lb_unpack(r->x, ONE_P);
+    ecc_lb_unpack(r->y, ONE_P);
     for (int i = 0; i < LB_N; i++) r->z[i] = 0;
 }
 
@@ -462,7 +462,7 @@ static void curve_rhs(lb r, const lb x) {
     fp_add(t, x, x);
     fp_add(t, t, x);
     fp_sub(r, r, t);
-    lb_unpack(t, B_M);
+    ecc_lb_unpack(t, B_M);
     fp_add(r, r, t);
 }
 
@@ -478,7 +478,7 @@ static uint32_t on_curve(const lb x, const lb y) {
  * below p and the point is on the curve (the curve has no other subgroup). */
 static uint32_t pt_from_bytes(pt *r, const uint8_t in[64]) {
     uint32_t ok = fp_from_bytes(r->x, in) & fp_from_bytes(r->y, in + 32);
-    lb_unpack(r->z, ONE_P);
+    ecc_lb_unpack(r->z, ONE_P);
     return ok & on_curve(r->x, r->y);
 }
 
@@ -538,11 +538,11 @@ static uint32_t lb_eq_mask(const lb a, const lb b) {
 static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
     lb kk, t[6];
     pt e;
-    lb_from_be(kk, k);
+    ecc_lb_from_be(kk, k);
     lb_add_n(kk);
     for (int i = 0; i < LB_N; i++) t[0][i] = kk[i];
     lb_add_n(t[0]);
-    lb_cmov(kk, t[0], ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
+    ecc_lb_cmov(kk, t[0], ct_mask(1 ^ ((uint32_t)(kk[19] >> 9) & 1))); /* bit 256 = 13 * 19 + 9 */
 
     /* R1 = 2P (z = 2y), and R0 = P rescaled to that z: slot 0 is (r->x,
      * r->y), slot 1 (e.x, e.y), the common z e.z. */
@@ -560,19 +560,19 @@ static void pt_mul(pt *r, const uint8_t k[32], const pt *p) {
             limb--;
         }
         swap ^= b;
-        lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
+        ecc_lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
         swap = b;
         /* slot 0 holds R_b, slot 1 holds R_(1-b) */
         fp_run(v, LADDER, 0);
     }
-    lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
+    ecc_lb_cswap2(r->x, e.x, r->y, e.y, ct_mask(swap));
     for (int i = 0; i < LB_N; i++) r->z[i] = e.z[i];
 
     /* The three scalars the ladder cannot take. */
-    lb_from_be(kk, k);
+    ecc_lb_from_be(kk, k);
     lb_one(t[0]);
     pt_cmov(r, p, lb_eq_mask(kk, t[0]));       /* k = 1: P */
-    lb_unpack(t[1], N);
+    ecc_lb_unpack(t[1], N);
     lb_sub(t[1], t[1], t[0]);
     uint32_t m1 = lb_eq_mask(kk, t[1]);        /* k = n - 1: -P */
     lb_sub(t[1], t[1], t[0]);
@@ -607,11 +607,11 @@ __attribute__((noinline)) static void comb_point(pt *s, const uint8_t m[32], int
         for (int i = 0; i < 16; i++) w[i] |= COMB[e][i] & mask;
     }
     for (int i = 0; i < 64; i++) bytes[i] = (uint8_t)(w[i >> 2] >> (8 * (i & 3)));
-    lb_from_le(s->x, bytes);
-    lb_from_le(s->y, bytes + 32);
+    ecc_lb_from_le(s->x, bytes);
+    ecc_lb_from_le(s->y, bytes + 32);
     fp_neg(x.t, s->y);
-    lb_cmov(s->y, x.t, ct_mask(1 ^ top ^ neg));
-    lb_unpack(s->z, ONE_P);
+    ecc_lb_cmov(s->y, x.t, ct_mask(1 ^ top ^ neg));
+    ecc_lb_unpack(s->z, ONE_P);
     ecc_wipe(bytes, sizeof bytes);
     ecc_wipe(&x, sizeof x);
 }
@@ -630,14 +630,14 @@ __attribute__((noinline)) static void comb_point(pt *s, const uint8_t m[32], int
  * 1 if k was even (n - k taken). Its own frame, off the additions' stack. */
 __attribute__((noinline)) static uint32_t comb_recode(uint8_t m[32], const uint8_t k[32]) {
     lb kk, t;
-    lb_from_be(kk, k);
-    lb_unpack(t, N);
+    ecc_lb_from_be(kk, k);
+    ecc_lb_unpack(t, N);
     lb_sub(t, t, kk);
     uint32_t even = 1 ^ (kk[0] & 1);
-    lb_cmov(kk, t, ct_mask(even));
+    ecc_lb_cmov(kk, t, ct_mask(even));
     lb_shr1(kk);
     kk[LB_N - 1] |= 1 << 8; /* 2^255 = 2^(13 * 19 + 8) */
-    lb_to_le(m, kk);
+    ecc_lb_to_le(m, kk);
     ecc_wipe(kk, sizeof kk);
     ecc_wipe(t, sizeof t);
     return even;
@@ -718,18 +718,18 @@ static void drbg_init(drbg *g, const uint8_t xh[64]) {
         g->v[i] = 1;
     }
     for (int sep = 0; sep < 2; sep++) {
-        hmac_sha256(g->k, g->k, g->v, sep, xh);
-        hmac_sha256(g->v, g->k, g->v, -1, 0);
+        ecc_hmac_sha256(g->k, g->k, g->v, sep, xh);
+        ecc_hmac_sha256(g->v, g->k, g->v, -1, 0);
     }
 }
 
 /* Next candidate nonce; the caller rejects k = 0 or k >= n and asks again. */
 static void drbg_next(drbg *g, uint8_t out[32], int again) {
     if (again) {
-        hmac_sha256(g->k, g->k, g->v, 0, 0);
-        hmac_sha256(g->v, g->k, g->v, -1, 0);
+        ecc_hmac_sha256(g->k, g->k, g->v, 0, 0);
+        ecc_hmac_sha256(g->v, g->k, g->v, -1, 0);
     }
-    hmac_sha256(g->v, g->k, g->v, -1, 0);
+    ecc_hmac_sha256(g->v, g->k, g->v, -1, 0);
     for (int i = 0; i < 32; i++) out[i] = g->v[i];
 }
 
@@ -740,8 +740,8 @@ __attribute__((noinline)) static void nonce_r(lb r, const uint8_t kb[32], uint8_
     pt q;
     pt_mul_comb(&q, kb, 0, 0, ADD_COMPLETE);
     pt_to_affine(scratch32, 0, &q);
-    lb_from_be(r, scratch32);
-    lb_csub(r, r, N); /* x < p < 2n */
+    ecc_lb_from_be(r, scratch32);
+    ecc_lb_csub(r, r, N); /* x < p < 2n */
     ecc_wipe(&q, sizeof q);
 }
 
@@ -759,14 +759,14 @@ __attribute__((noinline)) static uint32_t finish_s(uint8_t s_out[32], const lb r
                                                    const uint8_t priv[32], const lb z,
                                                    const uint8_t kb[32]) {
     lb k, s;
-    lb_from_be(k, priv);
+    ecc_lb_from_be(k, priv);
     sc_mulmod(s, r, k);
     sc_add(s, s, z);
-    lb_from_be(k, kb);
+    ecc_lb_from_be(k, kb);
     sc_inv(k, k);
     sc_mulmod(s, s, k);
     sc_to_bytes(s_out, s);
-    uint32_t ok = 1 ^ lb_is_zero(s);
+    uint32_t ok = 1 ^ ecc_lb_is_zero(s);
     ecc_wipe(k, sizeof k);
     ecc_wipe(s, sizeof s);
     return ok;
@@ -784,7 +784,7 @@ int ecc_p256_sign(uint8_t sig[64], const uint8_t priv[32], const uint8_t digest[
         /* Rejection happens with probability ~2^-32 and reveals nothing useful. */
         if (!sc_from_bytes(r, kb)) continue;
         nonce_r(r, kb, sig);
-        if (lb_is_zero(r)) continue;
+        if (ecc_lb_is_zero(r)) continue;
         if (!finish_s(sig + 32, r, priv, z, kb)) continue;
         sc_to_bytes(sig, r);
         break;

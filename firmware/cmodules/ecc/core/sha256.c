@@ -48,49 +48,49 @@ static void compress(uint32_t h[8], const uint8_t blk[64]) {
     ecc_wipe(s, sizeof s);
 }
 
-void sha256_init(sha256_ctx *c) {
+void ecc_sha256_init(ecc_sha256_ctx *c) {
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     for (int i = 0; i < 8; i++) c->h[i] = iv[i];
     c->len = 0;
 }
 
-void sha256_update(sha256_ctx *c, const uint8_t *data, unsigned n) {
+void ecc_sha256_update(ecc_sha256_ctx *c, const uint8_t *data, unsigned n) {
     while (n--) {
         c->buf[c->len & 63] = *data++;
         if ((++c->len & 63) == 0) compress(c->h, c->buf);
     }
 }
 
-void sha256_final(sha256_ctx *c, uint8_t out[32]) {
+void ecc_sha256_final(ecc_sha256_ctx *c, uint8_t out[32]) {
     /* 0x80, z zero bytes, then the bit length as 8 big-endian bytes; the
      * messages here stay far below 2^29 bytes */
     uint32_t bits = c->len << 3, z = (55 - c->len) & 63;
     for (uint32_t j = 0; j <= z + 8; j++) {
         uint32_t i = z + 8 - j; /* bytes after this one */
         uint8_t b = (uint8_t)(j == 0 ? 0x80 : i < 4 ? bits >> (8 * i) : 0);
-        sha256_update(c, &b, 1);
+        ecc_sha256_update(c, &b, 1);
     }
     for (int i = 0; i < 32; i++) out[i] = (uint8_t)(c->h[i >> 2] >> (24 - 8 * (i & 3)));
     ecc_wipe(c, sizeof *c);
 }
 
-void hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t v[32], int sep,
-                 const uint8_t *xh) {
-    sha256_ctx ctx;
+void ecc_hmac_sha256(uint8_t out[32], const uint8_t key[32], const uint8_t v[32], int sep,
+                     const uint8_t *xh) {
+    ecc_sha256_ctx ctx;
     uint8_t pad[64], inner[32], b = (uint8_t)sep;
     for (int i = 0; i < 64; i++) pad[i] = (uint8_t)((i < 32 ? key[i] : 0) ^ 0x36);
     for (int pass = 0; pass < 2; pass++) {
-        sha256_init(&ctx);
-        sha256_update(&ctx, pad, 64);
+        ecc_sha256_init(&ctx);
+        ecc_sha256_update(&ctx, pad, 64);
         if (pass) {
-            sha256_update(&ctx, inner, 32);
-            sha256_final(&ctx, out);
+            ecc_sha256_update(&ctx, inner, 32);
+            ecc_sha256_final(&ctx, out);
         } else {
-            sha256_update(&ctx, v, 32);
-            if (sep >= 0) sha256_update(&ctx, &b, 1);
-            if (xh) sha256_update(&ctx, xh, 64);
-            sha256_final(&ctx, inner);
+            ecc_sha256_update(&ctx, v, 32);
+            if (sep >= 0) ecc_sha256_update(&ctx, &b, 1);
+            if (xh) ecc_sha256_update(&ctx, xh, 64);
+            ecc_sha256_final(&ctx, inner);
             for (int i = 0; i < 64; i++) pad[i] ^= 0x36 ^ 0x5c;
         }
     }

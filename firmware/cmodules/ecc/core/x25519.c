@@ -27,8 +27,8 @@ static void fe_top(fe r, int32_t x) {
  * bits and the rest and fold both down times 608, then one carry pass.
  * Every column stays below 2^31. */
 #if defined(__XTENSA__) && defined(__XTENSA_CALL0_ABI__)
-void fe25519_reduce(fe r, int32_t t[2 * LB_N]); /* lb_mul_xtensa.S: the same, fused */
-#define fe_reduce fe25519_reduce
+void ecc_fe25519_reduce(fe r, int32_t t[2 * LB_N]); /* lb_mul_xtensa.S: the same, fused */
+#define fe_reduce ecc_fe25519_reduce
 #else
 static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
     for (int k = LB_N; k < 2 * LB_N - 1; k++) {
@@ -48,13 +48,13 @@ static void fe_reduce(fe r, int32_t t[2 * LB_N]) {
 
 static void fe_mul(fe r, const fe a, const fe b) {
     int32_t t[2 * LB_N];
-    lb_mul(t, a, b);
+    ecc_lb_mul(t, a, b);
     fe_reduce(r, t);
 }
 
 static void fe_sqr(fe r, const fe a) {
     int32_t t[2 * LB_N];
-    lb_sqr(t, a);
+    ecc_lb_sqr(t, a);
     fe_reduce(r, t);
 }
 
@@ -84,9 +84,9 @@ static void fe_tobytes(uint8_t out[32], const fe a) {
         r[i] = (uint16_t)(x & LB_MASK);
         c = x >> LB_BITS;
     }
-    lb_csub(r, r, P25519);
-    lb_csub(r, r, P25519);
-    lb_to_le(out, r);
+    ecc_lb_csub(r, r, P25519);
+    ecc_lb_csub(r, r, P25519);
+    ecc_lb_to_le(out, r);
 }
 
 /* The ladder and the inversion as programs over a workspace of field
@@ -161,7 +161,7 @@ static void fe_run(fe *s, const uint32_t *prog) {
 
 int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]) {
     fe s[NSLOT];
-    lb_from_le(s[X1], u);
+    ecc_lb_from_le(s[X1], u);
     s[X1][LB_N - 1] &= 0xff; /* RFC 7748: ignore the top bit of u */
     for (int i = 0; i < LB_N; i++) {
         s[X2][i] = s[Z3][i] = 0;
@@ -175,11 +175,11 @@ int ecc_x25519(uint8_t shared[32], const uint8_t scalar[32], const uint8_t u[32]
         /* the clamped scalar: bit 254 set, bits 0..2 clear (bit 255 unused) */
         uint32_t bit = t == 254 ? 1 : t < 3 ? 0 : (scalar[t >> 3] >> (t & 7)) & 1;
         swap ^= bit;
-        lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
+        ecc_lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
         swap = bit;
         fe_run(s, LADDER);
     }
-    lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
+    ecc_lb_cswap2(s[X2], s[X3], s[Z2], s[Z3], ct_mask(swap));
     fe_run(s, INVERT);
     fe_tobytes(shared, s[X2]);
 

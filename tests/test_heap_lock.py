@@ -1,0 +1,207 @@
+"""The device's hot paths allocate nothing: each runs under
+micropython.heap_lock(), where any allocation raises MemoryError, on both
+interpreters (the 32-bit unix32 is the one that matters: its small ints have 31
+bits, so 32-bit arithmetic would allocate there). The paths: the CRC, the frame
+decoder, a STATUS request answered by the HC-05 link task, SSD1306.show()."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from homeca.interpreters import INTERPRETERS
+from homeca.sim.rom import compiled_lib
+from homeca.testing.micropython import run_micropython
+from homeca.testing.tools import need
+
+# A board with nothing behind it but what the firmware asks of it.
+FAKE_BOARD = """
+NAME = "fake"
+MODEL = "fake-board"
+def mac():
+    return b"\\x5c\\xcf\\x7f\\x01\\x02\\x03"
+"""
+
+SCRIPT = """
+import asyncio, gc, micropython
+from nodefw import wire, messages as m
+
+def locked(name, f):
+    gc.collect()
+    micropython.heap_lock()
+    try:
+        f()
+        ok = True
+    except MemoryError:
+        ok = False
+    micropython.heap_unlock()
+    print("OK" if ok else "FAIL", name)
+
+# The check itself can fail: an allocation is caught.
+locked("allocating", lambda: bytearray(10))
+
+data = bytearray(1024)
+for i in range(1024):
+    data[i] = (i * 7 + 3) & 0xFF
+out = bytearray(8)
+crc = wire.Crc32()
+def crc_run():
+    crc.reset()
+    crc.update(data, 0, 1024)
+    crc.put(out, 0)
+    if not crc.matches(out, 0):
+        raise ValueError
+locked("crc", crc_run)
+print("CRC", crc.value() == wire.crc32(data))
+
+req = wire.frame(m.encode(m.STATUS_REQ, 513, {}))
+dec = wire.Decoder(chunk=64)
+part = bytearray(req[:5])
+rest = bytearray(req[5:])
+got = [0, 0]
+def decode_run():
+    dec.feed(part)
+    dec.feed(rest, len(rest))
+    n = dec.next_frame()
+    got[0] = n
+    got[1] = dec.buf[dec.body + 1]
+    dec.feed(b"\\x00\\x01\\xf3")  # garbage, then a lone first SOF byte
+    dec.next_frame()
+locked("decoder", decode_run)
+print("DECODED", got[0], got[1] == m.STATUS_REQ, dec.pending)
+
+from nodefw import app
+from nodefw.drivers.hc05_link import Hc05Link
+
+class FakeUart:
+    # The HC-05's UART: a request waits in rx; replies land in tx. No allocation.
+    def __init__(self):
+        self.rx = bytearray(64)
+        self.n = 0
+        self.pos = 0
+        self.tx = bytearray(256)
+        self.sent = 0
+    def inject(self, frame):
+        self.rx[:len(frame)] = frame
+        self.n = len(frame)
+        self.pos = 0
+    def any(self):
+        return self.n - self.pos
+    def readinto(self, buf, k):
+        for i in range(k):
+            buf[i] = self.rx[self.pos + i]
+        self.pos += k
+        return k
+    def write(self, buf, off, k):
+        for i in range(k):
+            self.tx[self.sent + i] = buf[off + i]
+        self.sent += k
+        return k
+    def txdone(self):
+        return True
+
+dev = app.Device({})
+uart = FakeUart()
+link = Hc05Link(uart, lambda: True, dev.handle)
+result = [None]
+
+async def driver():
+    task = asyncio.create_task(link.serve())
+    uart.inject(req)  # a first round trip, unlocked: everything is made once
+    for _ in range(100):
+        await asyncio.sleep_ms(5)
+        if uart.sent:
+            break
+    first = uart.sent
+    uart.sent = 0
+    gc.collect()
+    uart.inject(req)
+    micropython.heap_lock()
+    for _ in range(100):
+        await asyncio.sleep_ms(5)
+        if uart.sent:
+            break
+    micropython.heap_unlock()
+    result[0] = (first, uart.sent, task.done())
+    task.cancel()
+
+asyncio.run(driver())
+first, sent, died = result[0]
+print("OK" if sent == first and sent > 0 and not died else "FAIL", "status round trip")
+body = wire.Decoder()
+body.feed(bytes(uart.tx[:sent]))
+reply = body.next()
+mtype, rid, fields = m.decode(reply)
+print("REPLY", mtype == m.STATUS, rid, fields["name"])
+
+from nodefw.drivers.ssd1306 import SSD1306
+
+class FakeI2C:
+    def __init__(self):
+        self.bytes = 0
+    def scan(self):
+        return [0x3C]
+    def writeto(self, addr, buf, stop=True):
+        self.bytes += len(buf)
+    def writevto(self, addr, vector, stop=True):
+        for b in vector:
+            self.bytes += len(b)
+
+i2c = FakeI2C()
+oled = SSD1306(i2c)
+oled.text("heap", 0, 0, 1)
+before = i2c.bytes
+locked("ssd1306 show", oled.show)
+print("SHOWN", i2c.bytes - before)
+"""
+
+
+@pytest.mark.parametrize("interp", ["unix", "unix32"])
+def test_hot_paths_allocate_nothing(tmp_path: Path, interp: str) -> None:
+    it = INTERPRETERS[interp]
+    need(it.available(), f"{interp} interpreter")
+    lib = compiled_lib(it, tmp_path / "lib")
+    (lib / "board.py").write_text(FAKE_BOARD)
+    # The heap only has to hold this script's compiled source; the lock finds
+    # allocations whatever its size.
+    proc = run_micropython("-c", SCRIPT, path=[".frozen", lib], heapsize="128k", interp=interp)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    lines = out.splitlines()
+    assert "FAIL allocating" in lines, out  # the check catches an allocation
+    for name in ("crc", "decoder", "status round trip", "ssd1306 show"):
+        assert f"OK {name}" in lines, out
+    assert "CRC True" in lines, out
+    assert "DECODED 4 True 1" in lines, out
+    assert "REPLY True 513 node-010203" in lines, out
+    assert "SHOWN 1032" in lines, out  # 7 command bytes, 1 control byte, the 1,024-byte frame
+
+
+# The budget: at most 28 KB live through the whole lifecycle on unix32 at the
+# chip's 38 KiB, with today's platform at no more than 20 KB of it. Measured
+# now: 30.9 KB for the platform alone, so the diet is still to do (the
+# table of `make report` shows where the bytes go). This ratchet keeps it from
+# growing meanwhile; lower it as the platform shrinks, never raise it.
+PLATFORM_PEAK_NOW = 31 * 1024
+BUDGET = 28 * 1024
+
+
+def test_the_platform_fits_the_chip_heap(tmp_path: Path) -> None:
+    from homeca.link import Link
+    from homeca.sim.device import SimDevice
+    from homeca.sim.report import wait_sensor
+
+    need(INTERPRETERS["unix32"].available(), "unix32 interpreter")
+    with SimDevice(tmp_path / "d", interpreter="unix32") as dev:  # -X heapsize=38k
+        dev.wait_ready()
+        with Link(dev.hc05.path) as link:
+            for _ in range(20):
+                link.status()
+            wait_sensor(link)
+            time.sleep(1.2)  # a housekeeping round samples the heap after all of it
+            st = link.status()
+    # It fits or a task fails with MemoryError and is restarted: no timing.
+    assert st["restarts"] == 0, st["last_fail"]
+    assert st["heap_peak"] <= PLATFORM_PEAK_NOW, st
