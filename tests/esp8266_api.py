@@ -22,17 +22,22 @@ there. `check()` is the checker; its docstring says what it covers.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
+
+from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
+from homeca.bundle import PACKAGE, board_spec
 
 STUBS_DIST = "micropython-esp8266-esp8266-generic-stubs"
 STDLIB_DIST = "micropython-stdlib-stubs"
 
-ROOT = Path(__file__).resolve().parent.parent
-MPY_SRC = ROOT / "build" / "micropython-src" / "micropython"
+ROOT = REPO_DIR
+BOARD = "nodemcu_v3"
 
 # --------------------------------------------------------------------------
 # Facts from MicroPython's source that the stubs lack. Paths are relative to
@@ -104,6 +109,10 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Not builtins at run time, but what the compiler makes of them (const()
+# assignments, viper code) or a module's own global.
+COMPILER_NAMES = _names("const ptr ptr8 ptr16 ptr32 uint __name__ __debug__")
+
 _STR_METHODS = """find rfind index rindex join split rsplit startswith endswith strip
     lstrip rstrip format replace count lower upper isspace isalpha isdigit isupper islower"""
 _STR_TABLE = "py/objstr.c array_bytearray_str_bytes_locals_table"
@@ -126,10 +135,8 @@ ONLY: dict[str, tuple[str, frozenset[str]]] = {
             NotImplementedError OSError OverflowError RuntimeError StopAsyncIteration
             StopIteration SyntaxError SystemExit TypeError UnicodeError ValueError
             ViperTypeError ZeroDivisionError"""
-            # Not builtins at run time, but what the compiler makes of them
-            # (const() assignments, viper code) or a module's own global.
-            " const ptr ptr8 ptr16 ptr32 uint __name__ __debug__"
-        ),
+        )
+        | COMPILER_NAMES,
     ),
     "builtins.str": (_STR_TABLE, _names(_STR_METHODS + " encode")),
     "builtins.bytes": (_STR_TABLE, _names(_STR_METHODS + " hex fromhex decode")),
@@ -359,6 +366,27 @@ def _is_dunder(name: str) -> bool:
     return name.startswith("__") and name.endswith("__")
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _once(
+    done: dict[_K, _V | None], busy: set[_K], key: _K, make: Callable[[], _V | None]
+) -> _V | None:
+    """done[key], made by make() the first time; None while it is being made
+    (a cycle: a module that imports itself, a name bound to itself)."""
+    if key in done:
+        return done[key]
+    if key in busy:
+        return None
+    busy.add(key)
+    try:
+        done[key] = make()
+    finally:
+        busy.discard(key)
+    return done[key]
+
+
 # --------------------------------------------------------------------------
 # Signatures
 
@@ -569,17 +597,7 @@ class Api:
         return mod.sym if mod else None
 
     def _module(self, name: str) -> StubModule | None:
-        if name in self._modules:
-            return self._modules[name]
-        if name in self._loading:
-            return None
-        self._loading.add(name)
-        try:
-            mod = self._load(name)
-        finally:
-            self._loading.discard(name)
-        self._modules[name] = mod
-        return mod
+        return _once(self._modules, self._loading, name, lambda: self._load(name))
 
     def _load(self, name: str) -> StubModule | None:
         if name == "builtins":
@@ -889,6 +907,24 @@ class Api:
                 out[t] = {n for n in cls.members if not n.startswith("_")}
         return out
 
+    @functools.cached_property
+    def cpython_only_methods(self) -> dict[str, list[str]]:
+        """Method name -> CPython built-in types that have it, for methods none
+        of the ESP8266 build's types has (nor any class of its stubs). Worked
+        out once: it parses every stub file, and every check() needs it."""
+        if self.module("builtins") is None:
+            return {}
+        have: set[str] = set()
+        for key, (_, names) in ONLY.items():
+            if key.startswith("builtins.") or key == "array.array":
+                have |= names
+        have |= self.all_member_names()
+        out: dict[str, list[str]] = {}
+        for t, names in self.builtin_type_names().items():
+            for name in names - have:
+                out.setdefault(name, []).append(t)
+        return out
+
 
 def installed_api(natives: dict[str, frozenset[str]] | None = None) -> Api | None:
     """The Api from the installed stub packages, or None when they are missing."""
@@ -900,10 +936,9 @@ def installed_api(natives: dict[str, frozenset[str]] | None = None) -> Api | Non
     if not files:
         return None
     root = Path(str(esp.locate_file("")))
-    stdlib_root: Path | None = None
     try:
         std = importlib.metadata.distribution(STDLIB_DIST)
-        stdlib_root = Path(str(std.locate_file("stdlib")))
+        stdlib_root: Path | None = Path(str(std.locate_file("stdlib")))
     except importlib.metadata.PackageNotFoundError:
         stdlib_root = None
     return Api(root, files, stdlib_root, natives)
@@ -925,20 +960,23 @@ def firmware_natives(root: Path = ROOT) -> dict[str, frozenset[str]]:
 # The device code
 
 
-def device_sources(root: Path = ROOT) -> dict[str, Path]:
-    """The code that runs on the NodeMCU, by module name: firmware/nodefw (but
-    simctl.py, the simulator's) and boards/nodemcu_v3."""
+def device_sources() -> dict[str, Path]:
+    """The code that runs on the NodeMCU, by module name: what its bundle
+    (homeca.bundle) deploys, firmware/nodefw (but simctl.py, the simulator's)
+    and boards/nodemcu_v3."""
+    spec = board_spec(BOARD)
     out: dict[str, Path] = {}
-    fw = root / "firmware"
-    for path in sorted((fw / "nodefw").rglob("*.py")):
-        if path.name == "simctl.py" and path.parent.name == "nodefw":
+    pkg = FIRMWARE_DIR / PACKAGE
+    for path in sorted(pkg.rglob("*.py")):
+        if path.relative_to(pkg).as_posix() in spec.skip_firmware:
             continue
-        parts = list(path.relative_to(fw).with_suffix("").parts)
+        parts = list(path.relative_to(FIRMWARE_DIR).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
         out[".".join(parts)] = path
-    for path in sorted((root / "boards" / "nodemcu_v3").glob("*.py")):
-        out[path.stem] = path
+    for path in sorted((BOARDS_DIR / BOARD).glob("*.py")):
+        if path.name not in spec.skip_board:
+            out[path.stem] = path
     return out
 
 
@@ -1011,20 +1049,22 @@ class DevFunc:
 class DevClass:
     mod: DevModule
     node: ast.ClassDef
-    scope: Scope  # where the class statement is
 
 
 @dataclass(frozen=True)
 class DevInst:
     cls: DevClass
+    via_super: bool = False  # super() in a method of cls: its bases' members only
 
 
-@dataclass(frozen=True)
-class Super:
-    cls: DevClass
+Val = ApiVal | DevMod | DevFunc | DevClass | DevInst
 
 
-Val = ApiVal | DevMod | DevFunc | DevClass | DevInst | Super
+def _agreed(vals: list[Val | None]) -> Val | None:
+    """The value all of vals are, or None (none known, or they differ)."""
+    if not vals or vals[0] is None or any(v != vals[0] for v in vals[1:]):
+        return None
+    return vals[0]
 
 
 def _catches(handler: ast.ExceptHandler, errors: tuple[str, ...]) -> bool:
@@ -1076,7 +1116,6 @@ class Checker:
         self._namespaces: dict[str, DevMod] = {}
         self._busy: set[int] = set()
         self._defined_attrs = self._attrs_defined_by_device_code()
-        self._cpython_only = self._cpython_only_methods()
 
     # Scopes and bindings
 
@@ -1140,7 +1179,7 @@ class Checker:
                         bind(scope, top, Binding("import", alias, scope, module=top))
                 return
             if isinstance(node, ast.ImportFrom):
-                source = self._absolute(node, mod)
+                source = _absolute(node, mod.package)
                 for alias in node.names:
                     if alias.name != "*":
                         b = Binding("from", alias, scope, module=source, name=alias.name)
@@ -1175,10 +1214,6 @@ class Checker:
 
         for stmt in mod.tree.body:
             visit(stmt, mod.scope)
-
-    @staticmethod
-    def _absolute(node: ast.ImportFrom, mod: DevModule) -> str:
-        return _absolute(node, mod.package)
 
     def _scope_of(self, mod: DevModule, node: ast.AST) -> Scope:
         cur: ast.AST | None = mod.parents.get(id(node))
@@ -1261,7 +1296,7 @@ class Checker:
                         f"import {alias.name}: no module {alias.name!r} on the ESP8266",
                     )
             return
-        source = self._absolute(node, mod)
+        source = _absolute(node, mod.package)
         base = self.module_val(source)
         if base is None:
             self._missing_import(
@@ -1321,7 +1356,7 @@ class Checker:
             return
         for star in mod.tree.body:
             if isinstance(star, ast.ImportFrom) and any(a.name == "*" for a in star.names):
-                source = self.module_val(self._absolute(star, mod))
+                source = self.module_val(_absolute(star, mod.package))
                 if isinstance(source, ApiVal) and self.api.lookup(source.sym, node.id)[0]:
                     return
                 if isinstance(source, DevMod) and node.id in source.mod.scope.bindings:
@@ -1366,18 +1401,7 @@ class Checker:
         return None
 
     def infer(self, mod: DevModule, node: ast.AST) -> Val | None:
-        key = id(node)
-        if key in self._memo:
-            return self._memo[key]
-        if key in self._busy:
-            return None
-        self._busy.add(key)
-        try:
-            val = self._infer(mod, node)
-        finally:
-            self._busy.discard(key)
-        self._memo[key] = val
-        return val
+        return _once(self._memo, self._busy, id(node), lambda: self._infer(mod, node))
 
     def _infer(self, mod: DevModule, node: ast.AST) -> Val | None:
         literal = _literal_type(node)
@@ -1414,11 +1438,7 @@ class Checker:
         return None
 
     def _binding_val(self, mod: DevModule, bindings: list[Binding]) -> Val | None:
-        vals = [self._one_binding(mod, b) for b in bindings]
-        first = vals[0]
-        if first is None or any(v != first for v in vals[1:]):
-            return None
-        return first
+        return _agreed([self._one_binding(mod, b) for b in bindings])
 
     def _one_binding(self, mod: DevModule, b: Binding) -> Val | None:
         if b.kind == "import":
@@ -1431,7 +1451,7 @@ class Checker:
             return DevFunc(mod, b.node)
         if b.kind == "class":
             assert isinstance(b.node, ast.ClassDef)
-            return DevClass(mod, b.node, b.scope)
+            return DevClass(mod, b.node)
         if b.kind == "assign" and b.value is not None:
             return self.infer(mod, b.value)
         if b.kind == "param" and b.scope.klass is not None:
@@ -1440,9 +1460,7 @@ class Checker:
             decorators = {ast.unparse(d) for d in fn.decorator_list}
             args = [*fn.args.posonlyargs, *fn.args.args]
             if args and args[0] is b.node and "staticmethod" not in decorators:
-                parent = b.scope.parent
-                assert parent is not None and parent.parent is not None
-                cls = DevClass(mod, b.scope.klass, parent.parent)
+                cls = DevClass(mod, b.scope.klass)
                 return cls if "classmethod" in decorators else DevInst(cls)
         return None
 
@@ -1470,18 +1488,18 @@ class Checker:
                 mod, node, f"{target.name} ({target.path}) has no {name!r}", ("AttributeError",)
             )
             return None
-        if isinstance(base, DevInst | DevClass | Super):
+        if isinstance(base, DevInst | DevClass):
             return self._dev_attr(mod, base, name, node)
         return None
 
     def _dev_attr(
-        self, mod: DevModule, base: DevInst | DevClass | Super, name: str, node: ast.AST
+        self, mod: DevModule, base: DevInst | DevClass, name: str, node: ast.AST
     ) -> Val | None:
         """An attribute of a device class or its instance: its own (unchecked
         unless assigned once from something known), else its ESP8266 bases'."""
         cls = base if isinstance(base, DevClass) else base.cls
         instance = not isinstance(base, DevClass)
-        own = isinstance(base, DevInst | DevClass)
+        own = isinstance(base, DevClass) or not base.via_super
         api_bases: list[Sym] = []
         closed = True
         for c in self._dev_mro(cls):
@@ -1557,11 +1575,7 @@ class Checker:
                             values.append((cls.mod, value if t is e else None))
         if not values:
             return False, None
-        inferred = [self.infer(m, v) if v is not None else None for m, v in values]
-        first = inferred[0]
-        if first is None or any(v != first for v in inferred[1:]):
-            return True, None
-        return True, first
+        return True, _agreed([self.infer(m, v) if v is not None else None for m, v in values])
 
     def _call(self, mod: DevModule, node: ast.Call) -> Val | None:
         func = node.func
@@ -1569,7 +1583,7 @@ class Checker:
         if isinstance(func, ast.Name) and func.id not in mod.bound:
             if func.id == "super" and not node.args:
                 cls = self._enclosing_class(mod, scope)
-                return Super(cls) if cls is not None else None
+                return DevInst(cls, via_super=True) if cls is not None else None
             if func.id == "getattr" and len(node.args) >= 2:
                 target, attr = node.args[0], node.args[1]
                 base = self.infer(mod, target)
@@ -1614,9 +1628,7 @@ class Checker:
         s: Scope | None = scope
         while s is not None:
             if s.kind == "function" and s.klass is not None:
-                parent = s.parent
-                assert parent is not None and parent.parent is not None
-                return DevClass(mod, s.klass, parent.parent)
+                return DevClass(mod, s.klass)
             s = s.parent
         return None
 
@@ -1668,9 +1680,7 @@ class Checker:
                 values.append(self.infer(fn.mod, n.value))
                 continue
             todo.extend(ast.iter_child_nodes(n))
-        if not values or values[0] is None or any(v != values[0] for v in values[1:]):
-            return None
-        return values[0]
+        return _agreed(values)
 
     # Methods of values of unknown type
 
@@ -1688,26 +1698,9 @@ class Checker:
                     names.add(n.attr)
         return names
 
-    def _cpython_only_methods(self) -> dict[str, list[str]]:
-        """Method name -> CPython built-in types that have it, for methods none
-        of the ESP8266 build's types has (nor any class of its stubs)."""
-        builtins = self.api.module("builtins")
-        if builtins is None:
-            return {}
-        have: set[str] = set()
-        for key, (_, names) in ONLY.items():
-            if key.startswith("builtins.") or key == "array.array":
-                have |= names
-        have |= self.api.all_member_names()
-        out: dict[str, list[str]] = {}
-        for t, names in self.api.builtin_type_names().items():
-            for name in names - have:
-                out.setdefault(name, []).append(t)
-        return out
-
     def _check_unknown_method(self, mod: DevModule, node: ast.Call, func: ast.Attribute) -> None:
         name = func.attr
-        types = self._cpython_only.get(name)
+        types = self.api.cpython_only_methods.get(name)
         if not types or name in self._defined_attrs:
             return
         why = next(
@@ -1825,32 +1818,25 @@ def c_block(text: str, marker: str) -> list[str]:
     return out
 
 
-def c_table_names(text: str, marker: str) -> tuple[set[str], set[str], dict[str, str]]:
-    """The qstr names in a C table: (all, unconditional, name -> the #if it is under)."""
+def c_table_names(text: str, marker: str) -> tuple[set[str], set[str]]:
+    """The qstr names in a C table: (all, those under no #if)."""
     every: set[str] = set()
     always: set[str] = set()
-    under: dict[str, str] = {}
-    stack: list[str] = []
+    depth = 0
     for line in c_block(text, marker)[1:]:
         s = line.strip()
         if s.startswith("//") or s.startswith("/*"):
             continue
-        if s.startswith(("#if", "#ifdef", "#ifndef")):
-            stack.append(s)
-            continue
-        if s.startswith(("#else", "#elif")):
-            stack[-1] = stack[-1] + " / " + s
-            continue
-        if s.startswith("#endif"):
-            stack.pop()
-            continue
-        for name in re.findall(r"MP_ROM_QSTR\(MP_QSTR_(\w+)\)\s*,", s):
-            every.add(name)
-            if stack:
-                under.setdefault(name, stack[-1])
-            else:
-                always.add(name)
-    return every, always, under
+        if s.startswith("#if"):  # also #ifdef, #ifndef
+            depth += 1
+        elif s.startswith("#endif"):
+            depth -= 1
+        else:
+            names = re.findall(r"MP_ROM_QSTR\(MP_QSTR_(\w+)\)\s*,", s)
+            every.update(names)
+            if not depth:
+                always.update(names)
+    return every, always
 
 
 def c_allowed_args(text: str, function: str) -> list[tuple[str, bool, bool]]:

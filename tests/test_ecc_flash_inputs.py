@@ -28,14 +28,13 @@ parts (the ecc README, "Inputs in flash", has the argument):
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -232,10 +231,11 @@ def core_api() -> set[str]:
 
 
 def call_args(body: str, name: str) -> list[list[str]]:
-    """The argument lists of every call to `name` (no nested parentheses)."""
+    """The argument lists of every call to `name`, whose arguments may hold
+    one level of parentheses (`MP_ERROR_TEXT("...")`, `sizeof(out)`)."""
     return [
-        [a.strip() for a in m.group(1).split(",")]
-        for m in re.finditer(rf"\b{name}\(([^()]*)\)", body)
+        [a.strip() for a in re.split(r",(?![^()]*\))", m.group(1))]
+        for m in re.finditer(rf"\b{name}\(((?:[^()]|\([^()]*\))*)\)", body)
     ]
 
 
@@ -247,7 +247,10 @@ def test_python_buffers_reach_only_the_copy_routine() -> None:
     assert call_args(funcs["ecc_in"][1], COPY) == [["dst", "info.buf", "len"]]
     for name, (_, body) in funcs.items():
         if "mp_get_buffer" in body:
-            assert name in ("ecc_in", "ecc_need_len"), f"{name} gets a buffer"
+            assert name == "ecc_in", f"{name} gets a buffer"
+    # ecc_need_len is ecc_in without the copy.
+    need_len = r"#define ecc_need_len\((\w+), (\w+), (\w+)\) ecc_in\(NULL, \1, \2, \3\)"
+    assert re.search(need_len, src), "ecc_need_len is not ecc_in(NULL, ...)"
     # No other way to Python memory in the whole file.
     for api in ("mp_get_buffer(", "mp_obj_str_get_data", "mp_obj_str_get_str", "GET_STR_DATA_LEN",
                 "mp_obj_get_array", "bufinfo"):  # fmt: skip
@@ -292,13 +295,11 @@ def test_each_function_gives_the_core_only_its_stack_copies() -> None:
 
 # --- 3. the copy at every alignment (x64 .mpy on the unix port) ------------------------
 
-# On MicroPython: each case is [function, [hex args]]; each argument is placed
-# in a bytearray at a given address mod 4 (bytes 0xA5 around it) and passed as
-# a memoryview slice. Prints [[align, result], ...] per case, results as in
-# test_ecc_natmod.RUNNER; the address is checked with uctypes where present.
-ALIGNMENT_RUNNER = """\
-import sys, json, ecc
-from binascii import hexlify, unhexlify
+# On MicroPython, after test_ecc_natmod's RUNNER_BASE: each argument placed in
+# a bytearray at a given address mod 4 (bytes 0xA5 around it) and passed as a
+# memoryview slice. Per case [[align, result], ...], results as natmod's; the
+# address is checked with uctypes where present.
+PLACED_CALLS = """
 try:
     from uctypes import addressof
 except ImportError:
@@ -316,25 +317,14 @@ def placed(data, align):
 
 def run(name, args, align):
     placed_args = [placed(a, (align + i) % 4) for i, a in enumerate(args)]
-    try:
-        out = getattr(ecc, name)(*[view for _, _, view in placed_args])
-    except ValueError as e:
-        return ["ValueError", str(e)]
+    result = call(name, [view for _, _, view in placed_args])
     for buf, before, _ in placed_args:
         assert bytes(buf) == before, "an input or the bytes around it changed"
-    if out is True or out is False:
-        return ["bool", out]
-    return ["bytes", hexlify(out).decode()]
+    return result
 
-with open(sys.argv[1]) as f:
-    cases = json.load(f)
-results = []
-for name, args in cases:
-    args = [unhexlify(a) for a in args]
-    results.append([[align, run(name, args, align)] for align in range(4)])
-with open(sys.argv[2], "w") as f:
-    json.dump(results, f)
+main(lambda name, args: [[align, run(name, args, align)] for align in range(4)])
 """
+ALIGNMENT_RUNNER = natmod.RUNNER_BASE + PLACED_CALLS
 
 Case = tuple[str, list[bytes], tuple[str, object]]
 
@@ -371,19 +361,11 @@ def alignment_cases() -> list[Case]:
     ]
 
 
-RunMicropython = Callable[[Path, list[str]], subprocess.CompletedProcess[str]]
-
-
-def alignment_mismatches(run: RunMicropython, tmp_path: Path) -> list[str]:
-    """Runs every alignment case through `run(script, args)`; the mismatches."""
+def alignment_mismatches(run: natmod.RunMicropython, tmp_path: Path) -> list[str]:
+    """Runs every alignment case through `run(script, *args)`; the mismatches."""
     cases = alignment_cases()
-    script = tmp_path / "ecc_alignment.py"
-    script.write_text(ALIGNMENT_RUNNER)
-    cases_file, results_file = tmp_path / "cases.json", tmp_path / "results.json"
-    cases_file.write_text(json.dumps([[name, [a.hex() for a in args]] for name, args, _ in cases]))
-    proc = run(script, [str(cases_file), str(results_file)])
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = json.loads(results_file.read_text())
+    calls = [(name, args) for name, args, _ in cases]
+    results = natmod.run_calls(run, ALIGNMENT_RUNNER, calls, tmp_path)
     wrong = []
     for (name, args, expected), per_align in zip(cases, results, strict=True):
         assert [align for align, _ in per_align] == [0, 1, 2, 3]
@@ -396,11 +378,7 @@ def alignment_mismatches(run: RunMicropython, tmp_path: Path) -> list[str]:
 
 def test_every_function_at_every_alignment(tmp_path: Path) -> None:
     mpy = natmod.make_ecc("x64")
-
-    def run(script: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
-        return natmod.run_script(mpy, script, *args)
-
-    assert alignment_mismatches(run, tmp_path) == []
+    assert alignment_mismatches(partial(natmod.run_script, mpy), tmp_path) == []
 
 
 # --- 4. the core's own loads on QEMU's lx106 --------------------------------------------

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -65,29 +66,35 @@ SIGNATURES: dict[str, tuple[tuple[str, int], ...]] = {
 
 # Runs on MicroPython: each call is [function, [hex args]]; each result is
 # ["bytes", hex], ["bool", b] or ["ValueError", message]. Any other exception
-# ends the script with a traceback, which fails the test.
-RUNNER = """\
+# ends the script with a traceback, which fails the test. RUNNER_BASE is the
+# part tests/test_ecc_flash_inputs.py shares: call() makes one call's result,
+# main(run) writes run(name, args) for each call, args as bytes.
+RUNNER_BASE = """\
 import sys, json, ecc
 from binascii import hexlify, unhexlify
 
-def run(name, args):
+def call(name, args):
     try:
-        out = getattr(ecc, name)(*[unhexlify(a) for a in args])
+        out = getattr(ecc, name)(*args)
     except ValueError as e:
         return ["ValueError", str(e)]
     if out is True or out is False:
         return ["bool", out]
     return ["bytes", hexlify(out).decode()]
 
-with open(sys.argv[1]) as f:
-    calls = json.load(f)
-with open(sys.argv[2], "w") as f:
-    json.dump([run(name, args) for name, args in calls], f)
+def main(run):
+    with open(sys.argv[1]) as f:
+        calls = json.load(f)
+    with open(sys.argv[2], "w") as f:
+        json.dump([run(name, [unhexlify(a) for a in args]) for name, args in calls], f)
 """
+RUNNER = RUNNER_BASE + "\nmain(call)\n"
 
 Call = tuple[str, list[bytes]]
 Result = tuple[str, object]
 RunEcc = Callable[[list[Call]], list[Result]]
+# run(script, *args): MicroPython with ecc importable, e.g. partial(run_script, mpy).
+RunMicropython = Callable[..., subprocess.CompletedProcess[str]]
 
 
 # --- building and running ----------------------------------------------------------
@@ -112,20 +119,29 @@ def ecc_x64() -> Path:
     return make_ecc("x64")
 
 
+def run_calls(
+    run: RunMicropython, runner: str, calls: list[Call], tmp_path: Path
+) -> list[list[object]]:
+    """The results of a runner script (RUNNER_BASE's main) over the calls,
+    run by `run`: one JSON value per call."""
+    script = tmp_path / "ecc_runner.py"
+    script.write_text(runner)
+    calls_file = tmp_path / "calls.json"
+    results_file = tmp_path / "results.json"
+    calls_file.write_text(json.dumps([[name, [a.hex() for a in args]] for name, args in calls]))
+    proc = run(script, str(calls_file), str(results_file))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads(results_file.read_text())
+    assert len(results) == len(calls)
+    return results
+
+
 @pytest.fixture
 def run_ecc(ecc_x64: Path, tmp_path: Path) -> RunEcc:
     """run_ecc(calls) -> the results of the calls on the unix port."""
 
     def run(calls: list[Call]) -> list[Result]:
-        script = tmp_path / "ecc_runner.py"
-        script.write_text(RUNNER)
-        calls_file = tmp_path / "calls.json"
-        results_file = tmp_path / "results.json"
-        calls_file.write_text(json.dumps([[name, [a.hex() for a in args]] for name, args in calls]))
-        proc = run_script(ecc_x64, script, str(calls_file), str(results_file))
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        results = json.loads(results_file.read_text())
-        assert len(results) == len(calls)
+        results = run_calls(partial(run_script, ecc_x64), RUNNER, calls, tmp_path)
         return [(kind, value) for kind, value in results]
 
     return run

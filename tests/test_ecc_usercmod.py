@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -163,10 +164,7 @@ def test_import_ecc_known_answers(usercmod_build: Path, tmp_path: Path) -> None:
 
 
 def test_inputs_at_every_alignment(usercmod_build: Path, tmp_path: Path) -> None:
-    def run_alignment(script: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
-        return run(usercmod_build, script, *args)
-
-    assert flash_inputs.alignment_mismatches(run_alignment, tmp_path) == []
+    assert flash_inputs.alignment_mismatches(partial(run, usercmod_build), tmp_path) == []
 
 
 def test_module_objects_carry_the_prefix_beside_hashlib(usercmod_build: Path) -> None:

@@ -18,12 +18,13 @@ firmware` extracts, or $MPY_SRC), needed in CI like the stubs.
 from __future__ import annotations
 
 import ast
-import os
+import functools
 import re
 from pathlib import Path
 
 import esp8266_api as espapi
 import pytest
+from test_ecc_usercmod import source_tree
 
 from homeca.testing.tools import need
 
@@ -326,9 +327,9 @@ def test_signatures() -> None:
 
 @pytest.fixture(scope="module")
 def src() -> Path:
-    # Where tools/unix32.py takes it from; `make firmware` (before `make test`)
-    # extracts it, and must in CI.
-    tree = Path(os.environ.get("MPY_SRC") or espapi.MPY_SRC)
+    # tools/unix32.py's: $MPY_SRC or the shared tarball, which `make firmware`
+    # (before `make test`) extracts; needed in CI.
+    tree = source_tree()
     need(
         (tree / "ports" / "esp8266" / "mpconfigport.h").is_file(),
         f"MicroPython's source with ports/esp8266 at {tree} (tools/unix32.py extracts it)",
@@ -336,6 +337,7 @@ def src() -> Path:
     return tree
 
 
+@functools.cache  # mpconfigport.h, say, once for all of ABSENT
 def _read(src: Path, rel: str) -> str:
     return (src / rel).read_text(errors="replace")
 
@@ -386,7 +388,7 @@ C_TABLES = {
 }
 # What a list may hold beyond its table: names from elsewhere in the source.
 C_EXTRA = {
-    "builtins": set(re.findall(r"\w+", "const ptr ptr8 ptr16 ptr32 uint __name__ __debug__")),
+    "builtins": espapi.COMPILER_NAMES,
     "sys": {"path"},  # sys_mutable_keys, looked up by mp_module_sys_attr
 }
 
@@ -394,7 +396,7 @@ C_EXTRA = {
 @pytest.mark.parametrize("key", C_TABLES)
 def test_only_lists_match_the_c_tables(src: Path, key: str) -> None:
     path, marker = C_TABLES[key]
-    every, always, _ = espapi.c_table_names(_read(src, path), marker)
+    every, always = espapi.c_table_names(_read(src, path), marker)
     extra = set(C_EXTRA.get(key, ()))
     if key == "machine":  # the port's MICROPY_PY_MACHINE_EXTRA_GLOBALS
         port = _read(src, "ports/esp8266/modmachine.c")
@@ -408,7 +410,7 @@ def test_only_lists_match_the_c_tables(src: Path, key: str) -> None:
 
 
 def test_string_methods_match_the_c_table(src: Path) -> None:
-    every, always, _ = espapi.c_table_names(
+    every, always = espapi.c_table_names(
         _read(src, "py/objstr.c"), "array_bytearray_str_bytes_locals_table[]"
     )
     # The table's sections (the end of py/objstr.c): bytearray and array take
@@ -491,13 +493,12 @@ def test_stub_names_absent_from_the_source_are_listed(api: espapi.Api, src: Path
         if api._esp_file(module) is None:
             continue
         for qual, sym in espapi.stub_names(api, module):
-            name = qual.rsplit(".", 1)[1]
-            owner = qual.rsplit(".", 1)[0]
+            owner, name = qual.rsplit(".", 1)
             if name in qstrs or sym.kind == "unknown" or qual in espapi.ABSENT:
                 continue
             if owner in espapi.ONLY and name not in espapi.ONLY[owner][1]:
                 continue
-            if owner != module and owner in {q for q in espapi.ABSENT}:
+            if owner != module and owner in espapi.ABSENT:
                 continue
             unlisted.append(qual)
     assert unlisted == []

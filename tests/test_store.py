@@ -21,7 +21,7 @@ import pytest
 
 import nodefw.store as st
 from homeca import FIRMWARE_DIR
-from homeca.interpreters import INTERPRETERS, micropython_command
+from homeca.interpreters import INTERPRETERS
 from homeca.sim.rom import compiled_lib
 from homeca.testing.micropython import run_micropython
 from nodefw.store import Store, StoreError
@@ -135,6 +135,22 @@ class Cut(BaseException):
     """The power went (not an Exception: the store must not catch it)."""
 
 
+class _File:
+    """A file the store opened for writing, for a fault in its write()."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.f, name)
+
+    def __enter__(self) -> _File:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.f.close()
+
+
 @contextmanager
 def _power_goes_after(changes: int) -> Iterator[None]:
     """Power goes after `changes` changes to the flash by the store: opening a
@@ -148,24 +164,12 @@ def _power_goes_after(changes: int) -> Iterator[None]:
             raise Cut
         left[0] -= 1
 
-    class File:
-        def __init__(self, f: BinaryIO) -> None:
-            self.f = f
-
+    class File(_File):
         def write(self, data: bytes) -> int:
             if left[0] == 0:
                 self.f.write(bytes(data[: len(data) // 2]))
             change()
             return self.f.write(data)
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self.f, name)
-
-        def __enter__(self) -> File:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.f.close()
 
     def open_(path: str, mode: str = "r") -> object:
         if "b" not in mode or mode == "rb":
@@ -378,10 +382,7 @@ def _flash_of(size: int) -> Iterator[None]:
     writes what fits, then fails as a full filesystem does."""
     real_open = open
 
-    class File:
-        def __init__(self, f: BinaryIO) -> None:
-            self.f = f
-
+    class File(_File):
         def write(self, data: bytes) -> int:
             self.f.flush()
             room = size - sum(p.stat().st_size for p in Path("store").iterdir())
@@ -389,15 +390,6 @@ def _flash_of(size: int) -> Iterator[None]:
                 self.f.write(bytes(data[: max(room, 0)]))
                 raise OSError(errno.ENOSPC, "No space left on device")
             return self.f.write(data)
-
-        def __getattr__(self, name: str) -> object:
-            return getattr(self.f, name)
-
-        def __enter__(self) -> File:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.f.close()
 
     def open_(path: str, mode: str = "r") -> object:
         f = real_open(path, mode)
@@ -561,30 +553,37 @@ except StoreError as e:
 """
 
 
-def _micropython(code: str, cwd: Path, heap: str, lib: Path) -> subprocess.Popen[str]:
-    env = dict(os.environ, MICROPYPATH=str(lib))
+UNIX = INTERPRETERS["unix"]
+
+
+@pytest.fixture(scope="module")
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The compiled modules, as a board imports them: compiling source would
+    need more heap than the device has."""
+    return compiled_lib(UNIX, tmp_path_factory.mktemp("lib"))
+
+
+def _writer(code: str, cwd: Path, lib: Path) -> subprocess.Popen[str]:
+    """The writer at the device's heap, in a session of its own to be killed."""
     return subprocess.Popen(
-        [micropython_command(), "-X", f"heapsize={heap}", "-c", code],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
+        [UNIX.command(), "-X", f"heapsize={UNIX.heapsize}", "-c", code],
+        cwd=cwd, env=dict(os.environ, MICROPYPATH=str(lib)), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
 
 
 @pytest.mark.parametrize("fs", ["posix", "littlefs"])
-def test_power_cuts_leave_old_or_new_state(tmp_path: Path, fs: str) -> None:
+def test_power_cuts_leave_old_or_new_state(tmp_path: Path, fs: str, lib: Path) -> None:
     cuts = int(os.environ.get("STORE_POWER_CUTS", "200"))
     prologue = ""
     if fs == "littlefs":
         (tmp_path / "flash.img").write_bytes(b"\xff" * 256 * 512)
         prologue = LITTLEFS
     rng = random.Random(2026)
-    # The compiled modules, as a board imports them: compiling source would
-    # need more heap than the device has.
-    lib = compiled_lib(INTERPRETERS["unix"], tmp_path / "lib")
     last = last_single = 0
     moved = 0
     for cut in range(cuts):
-        writer = _micropython(prologue + WRITER, tmp_path, "64k", lib)  # the device's heap
+        writer = _writer(prologue + WRITER, tmp_path, lib)
         # One cut in ten lands anywhere, start-up included; the rest land after
         # this run's first commit, however slow the machine is to start it.
         if cut % 10 and writer.stdout is not None:
@@ -592,8 +591,10 @@ def test_power_cuts_leave_old_or_new_state(tmp_path: Path, fs: str) -> None:
         time.sleep(rng.uniform(0.0, 0.1))
         os.killpg(writer.pid, signal.SIGKILL)
         writer.wait()
-        checker = _micropython(prologue + CHECKER, tmp_path, "256k", lib)  # room to print
-        out, _ = checker.communicate(timeout=30)
+        checker = run_micropython(
+            "-c", prologue + CHECKER, path=[lib], heapsize="256k", cwd=tmp_path, timeout=30
+        )  # room to print
+        out = checker.stdout + checker.stderr
         line = out.strip().splitlines()[-1] if out.strip() else ""
         assert line.startswith("OK "), f"cut {cut}: {out!r}"
         _, a, b, n, c, single, secret, left, _names = line.split(" ", 8)

@@ -14,7 +14,6 @@ Exit status 0 with the path on stdout; 2 when no source tree can be found
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -23,6 +22,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 from typing import NoReturn
+
+from mpy_dir import sha256_of  # beside this file: python puts tools/ on the path
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "build" / "unix32"
@@ -56,7 +57,7 @@ def source_tree() -> Path:
         return EXTRACTED / "micropython"
     if not TARBALL.is_file():
         fail(f"no MicroPython source: set MPY_SRC to a checkout, or provide {TARBALL}", NO_SOURCE)
-    digest = hashlib.sha256(TARBALL.read_bytes()).hexdigest()
+    digest = sha256_of(TARBALL)
     if digest != TARBALL_SHA256:
         fail(f"{TARBALL}: sha256 {digest}, expected {TARBALL_SHA256}")
     EXTRACTED.parent.mkdir(parents=True, exist_ok=True)

@@ -50,25 +50,23 @@ def button():
 def _uart0(baud):
     # Every init names the pins: UART.init() without tx/rx moves UART0 back to
     # GPIO1/3, the USB pins (ports/esp8266/machine_uart.c). timeout=0: a read
-    # returns what has arrived instead of waiting for the first character.
+    # returns what has arrived instead of waiting for the first character. The
+    # REPL is detached from UART0 first.
+    import os
+
+    os.dupterm(None, 1)
     return UART(0, baud, tx=Pin(PIN_HC05_TX), rx=Pin(PIN_HC05_RX), rxbuf=UART_RXBUF, timeout=0)
 
 
 def hc05():
     """UART0 on the swapped pins, with the REPL detached from it."""
-    import os
-
-    os.dupterm(None, 1)
     return _uart0(HC05_BAUD)
 
 
 def hc05_at(on):
     """KEY/EN high: the HC-05 takes AT commands at 38400 baud; low: data mode.
     (Most modules enter AT mode only when KEY is high at their power-up.)"""
-    import os
-
     Pin(PIN_HC05_KEY, Pin.OUT, value=1 if on else 0)
-    os.dupterm(None, 1)
     return _uart0(HC05_AT_BAUD if on else HC05_BAUD)
 
 
@@ -85,33 +83,18 @@ def entropy(n):
     return os.urandom(n)
 
 
-REPL_WINDOW_MS = const(2000)
+REPL_WINDOW_MS = const(2000)  # after reset: FLASH held keeps the REPL (app.repl_requested)
 
 
-def repl_requested():
-    """The way back to a REPL: for REPL_WINDOW_MS after reset the LED blinks,
-    and FLASH held meanwhile keeps the REPL on UART0 (USB) instead of handing
-    the UART to the HC-05. It cannot be held *at* reset: GPIO0 low then starts
-    the ROM's serial bootloader, not MicroPython."""
-    import time
-
-    btn = button()
-    led = Pin(PIN_LED, Pin.OUT, value=1)
-    start = time.ticks_ms()
-    while time.ticks_diff(time.ticks_ms(), start) < REPL_WINDOW_MS:
-        led.value((time.ticks_diff(time.ticks_ms(), start) // 100) & 1)
-        if btn.value() == 0:
-            led.value(0)  # lit: the REPL stays
-            return True
-        time.sleep_ms(20)
-    led.value(1)
-    return False
+def led(on):
+    """The on-board LED (lit when its pin is low)."""
+    Pin(PIN_LED, Pin.OUT, value=0 if on else 1)
 
 
 def ready():
     """Main loop up: the LED blinks once."""
     import time
 
-    led = Pin(PIN_LED, Pin.OUT, value=0)
+    led(True)
     time.sleep_ms(50)
-    led.value(1)
+    led(False)

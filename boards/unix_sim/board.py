@@ -165,18 +165,8 @@ def entropy(n):
 REPL_WINDOW_MS = const(200)  # the NodeMCU's is 2 s; short here, where tests boot often
 
 
-def repl_requested():
-    """FLASH held in the window after reset: the user wants the REPL, not the
-    firmware (boards/nodemcu_v3/board.py, where the LED blinks meanwhile)."""
-    import time
-
-    btn = button()
-    start = time.ticks_ms()
-    while time.ticks_diff(time.ticks_ms(), start) < REPL_WINDOW_MS:
-        if btn.value() == 0:
-            return True
-        time.sleep_ms(20)
-    return False
+def led(on):
+    """The on-board LED: nothing models it."""
 
 
 def ready():

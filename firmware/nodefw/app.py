@@ -22,9 +22,9 @@ _RESTART_MIN_MS = const(1000)
 _RESTART_MAX_MS = const(60000)
 _STABLE_MS = const(60000)
 _FAIL_TEXT = const(48)  # STATUS last_fail
-_NO_AGE = 0xFFFFFFFF  # STATUS dht_age before any good reading (not a small int on the chip)
+# Not small ints on the chip: module globals, made once.
+_U32 = 0xFFFFFFFF  # a U32's maximum; as STATUS dht_age: no good reading yet
 _MAX_AGE = 0xFFFFFFFE
-_U32 = 0xFFFFFFFF
 
 
 class Device:
@@ -125,12 +125,12 @@ class Device:
         if r is None:
             dht = m.DHT_NONE
             temp = hum = m.NO_VALUE
-            age = _NO_AGE
+            age = _U32
         else:
             dht = r.status
             temp = r.temp_med
             hum = r.hum_med
-            age = min((uptime - self.good_ms) // 1000, _MAX_AGE) if r.seq else _NO_AGE
+            age = min((uptime - self.good_ms) // 1000, _MAX_AGE) if r.seq else _U32
         v[0] = self.mac
         v[1] = self.name
         v[2] = board.MODEL
@@ -265,8 +265,27 @@ def check_rng(dev):
         dev.warning = "RNG FAILED"
 
 
+def repl_requested():
+    """The way back to a REPL: for board.REPL_WINDOW_MS after reset the LED
+    blinks, and FLASH held meanwhile keeps the REPL on UART0 (USB) instead of
+    handing the UART to the HC-05. It cannot be held *at* reset: GPIO0 low then
+    starts the ESP8266's ROM serial bootloader, not MicroPython."""
+    btn = board.button()
+    start = time.ticks_ms()
+    while True:
+        t = time.ticks_diff(time.ticks_ms(), start)
+        if t >= board.REPL_WINDOW_MS:
+            board.led(False)
+            return False
+        if btn.value() == 0:
+            board.led(True)  # lit: the REPL stays
+            return True
+        board.led((t // 100) & 1)
+        time.sleep_ms(20)
+
+
 def run():
-    if board.repl_requested():
+    if repl_requested():
         print("FLASH held at boot: firmware not started, REPL kept")
         return
     dev = Device(config.load())

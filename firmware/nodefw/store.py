@@ -153,11 +153,12 @@ class Store:
         path = self._path(name)
         self._check(data)
         self._finish()
+        tmp = path + ".tmp"
         try:
-            _write(path + ".tmp", data)
-            os.rename(path + ".tmp", path)
+            _write(tmp, data)
+            os.rename(tmp, path)
         except OSError as e:
-            _remove(path + ".tmp")
+            _remove(tmp)
             raise _failed("put " + name, e) from None
         _sync()
 
@@ -175,16 +176,17 @@ class Store:
         on littlefs, which erases the old blocks only when it reuses them)."""
         path = self._path(name)
         self._finish()
+        wiped = path + ".wipe"
         try:
-            os.rename(path, path + ".wipe")  # out of names() in one step
+            os.rename(path, wiped)  # out of names() in one step
         except OSError as e:
             if not _exists(path):
                 return  # nothing to wipe
             raise _failed("wipe " + name, e) from None
         _sync()
-        _zero(path + ".wipe")
+        _zero(wiped)
         try:
-            _unlink(path + ".wipe")
+            _unlink(wiped)
         except OSError as e:
             # The item is gone all the same; the next open removes the file.
             raise _failed("wipe " + name, e) from None

@@ -104,12 +104,16 @@ class Crc32:
         return ((self._hi ^ 0xFFFF) << 16) | (self._lo ^ 0xFFFF)
 
 
+# The codec's one running CRC (crc32, frame_into, Decoder): single-threaded,
+# and nothing awaits between its uses.
+_crc = Crc32()
+
+
 def crc32(data, crc=0):
     """CRC-32 of data, continuing from crc, as binascii.crc32 computes it."""
-    c = Crc32()
-    c.reset(crc)
-    c.update(data, 0, len(data))
-    return c.value()
+    _crc.reset(crc)
+    _crc.update(data, 0, len(data))
+    return _crc.value()
 
 
 def _wide(size):
@@ -152,7 +156,6 @@ def encode_into(out, pos, mtype, rid, schema, values):
     device's hot path uses: it allocates nothing)."""
     if not (_is_int(mtype) and _is_int(rid) and 0 <= mtype <= 0xFF and 0 <= rid <= 0xFFFF):
         raise WireError("bad message type or request id")
-    start = pos
     end = len(out)
     if end > pos + MAX_BODY:
         end = pos + MAX_BODY
@@ -200,6 +203,7 @@ def encode_into(out, pos, mtype, rid, schema, values):
         elif not isinstance(v, bytes) and not isinstance(v, bytearray):  # no tuple of types
             raise WireError("field " + name + " must be bytes")
         n = len(v)  # a str of printable ASCII has as many bytes as characters
+        w = 0  # bytes of its length prefix
         if kind == BYTES:
             if n != size:
                 raise WireError("field " + name + " must be " + str(size) + " bytes")
@@ -207,17 +211,16 @@ def encode_into(out, pos, mtype, rid, schema, values):
             if n > size:
                 raise WireError("field " + name + " longer than " + str(size))
             w = 2 if _wide(size) else 1
-            if pos + w > end:
-                raise WireError("message longer than " + str(MAX_BODY))
-            if w == 2:
-                out[pos] = n >> 8
-                pos += 1
-            out[pos] = n & 0xFF
-            pos += 1
         else:
             raise WireError("bad schema for " + name)
-        if pos + n > end:
+        if pos + w + n > end:
             raise WireError("message longer than " + str(MAX_BODY))
+        if w == 2:
+            out[pos] = n >> 8
+            pos += 1
+        if w:
+            out[pos] = n & 0xFF
+            pos += 1
         if kind == STR:
             for c in v:
                 out[pos] = ord(c)
@@ -225,8 +228,6 @@ def encode_into(out, pos, mtype, rid, schema, values):
         else:
             out[pos : pos + n] = v
             pos += n
-    if pos - start > MAX_BODY:
-        raise WireError("message longer than " + str(MAX_BODY))
     return pos
 
 
@@ -322,14 +323,10 @@ def frame_into(out, n):
     out[1] = _SOF1
     out[2] = n >> 8
     out[3] = n & 0xFF
-    crc = _frame_crc
-    crc.reset()
-    crc.update(out, 2, n + 4)
-    crc.put(out, n + 4)
+    _crc.reset()
+    _crc.update(out, 2, n + 4)
+    _crc.put(out, n + 4)
     return n + OVERHEAD
-
-
-_frame_crc = Crc32()  # frame_into's, made once: no await between its uses
 
 
 def frame(body):
@@ -369,7 +366,6 @@ class Decoder:
         self.buf = bytearray(max_body + OVERHEAD + chunk)
         self._s = 0  # bytes held are buf[_s:_e]
         self._e = 0
-        self._crc = Crc32()
         self.body = 0  # offset in buf of the body next_frame() returned
         self.dropped = 0  # bytes discarded: garbage, corrupt frames, overflow
         self.bad = 0  # corrupt frames seen
@@ -432,41 +428,39 @@ class Decoder:
         needed. Raises WireError for a corrupt frame; it is already discarded,
         so calling again continues with the following bytes."""
         buf = self.buf
-        while True:
-            s = self._s
-            e = self._e
-            i = buf.find(_SOF, s, e)
-            if i < 0:
-                # Keep a trailing first SOF byte: its partner may be on the way.
-                self._drop_to(e - 1 if e > s and buf[e - 1] == _SOF0 else e)
-                return 0
-            if i > s:
-                self._drop_to(i)
-                s = i
-            if e - s < 5:
-                return 0
-            ln = (buf[s + 2] << 8) | buf[s + 3]
-            if ln < HEADER or ln > self.max_body or buf[s + 4] != VERSION:
-                self._drop_to(s + 2)
-                self.bad += 1
-                raise WireError("bad frame header")
-            total = ln + OVERHEAD
-            if e - s < total:
-                return 0
-            crc = self._crc
-            crc.reset()
-            crc.update(buf, s + 2, s + 4 + ln)
-            if not crc.matches(buf, s + 4 + ln):
-                # Frame boundaries are untrustworthy: resume right after the SOF.
-                self._drop_to(s + 2)
-                self.bad += 1
-                raise WireError("frame CRC mismatch")
-            self.body = s + 4
-            # Consumed, but left in place: the next feed() may overwrite it.
-            self._s = s + total
-            if self._s == e:
-                self._s = self._e = 0
-            return ln
+        s = self._s
+        e = self._e
+        i = buf.find(_SOF, s, e)
+        if i < 0:
+            # Keep a trailing first SOF byte: its partner may be on the way.
+            self._drop_to(e - 1 if e > s and buf[e - 1] == _SOF0 else e)
+            return 0
+        if i > s:
+            self._drop_to(i)
+            s = i
+        if e - s < 5:
+            return 0
+        ln = (buf[s + 2] << 8) | buf[s + 3]
+        if ln < HEADER or ln > self.max_body or buf[s + 4] != VERSION:
+            self._drop_to(s + 2)
+            self.bad += 1
+            raise WireError("bad frame header")
+        total = ln + OVERHEAD
+        if e - s < total:
+            return 0
+        _crc.reset()
+        _crc.update(buf, s + 2, s + 4 + ln)
+        if not _crc.matches(buf, s + 4 + ln):
+            # Frame boundaries are untrustworthy: resume right after the SOF.
+            self._drop_to(s + 2)
+            self.bad += 1
+            raise WireError("frame CRC mismatch")
+        self.body = s + 4
+        # Consumed, but left in place: the next feed() may overwrite it.
+        self._s = s + total
+        if self._s == e:
+            self._s = self._e = 0
+        return ln
 
     def next(self):
         """Next complete body (bytes), None if more input is needed."""

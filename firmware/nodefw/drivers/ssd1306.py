@@ -9,8 +9,6 @@ _SET_CONTRAST = const(0x81)
 _SET_NORM_INV = const(0xA6)
 _SET_DISP = const(0xAE)
 _SET_MEM_ADDR = const(0x20)
-_SET_COL_ADDR = const(0x21)
-_SET_PAGE_ADDR = const(0x22)
 _SET_DISP_START_LINE = const(0x40)
 _SET_SEG_REMAP = const(0xA0)
 _SET_MUX_RATIO = const(0xA8)
@@ -24,7 +22,7 @@ _SET_ENTIRE_ON = const(0xA4)
 _SET_CHARGE_PUMP = const(0x8D)
 
 # Commands before each frame: the whole screen as the write window.
-_SHOW_WINDOW = b"\x00\x21\x00\x7f\x22\x00\x07"  # COL_ADDR 0..127, PAGE_ADDR 0..7
+_SHOW_WINDOW = b"\x00\x21\x00\x7f\x22\x00\x07"  # commands: column 0..127 (0x21), page 0..7 (0x22)
 
 ADDR = const(0x3C)
 WIDTH = const(128)

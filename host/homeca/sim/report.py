@@ -10,9 +10,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homeca.link import Link
 from homeca.sim.device import SimDevice, SimError
+
+if TYPE_CHECKING:
+    from homeca.sim.heapprof import HeapProfile
 
 
 @dataclass
@@ -126,3 +130,18 @@ def heap_floor(
         else:
             lo = mid
     return hi
+
+
+def measure_interpreter(
+    interpreter: str, requests: int = 50, floor: bool = False, oled_png: Path | None = None
+) -> tuple[Report, HeapProfile, int | None]:
+    """The report of a fresh device on `interpreter`, its heap profile, and
+    with `floor` its heap floor."""
+    from homeca.sim.heapprof import profile
+
+    with (
+        tempfile.TemporaryDirectory(prefix="hcreport-") as d,
+        SimDevice(Path(d) / "dev", interpreter=interpreter) as dev,
+    ):
+        report = measure(dev, requests, oled_png)
+    return report, profile(interpreter), heap_floor(interpreter) if floor else None

@@ -10,17 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from homeca.interpreters import Interpreter, InterpreterMissing, interpreter
+from homeca.interpreters import InterpreterMissing, interpreter
 from homeca.testing.dut import Dut, open_dut
 from homeca.testing.tools import need
-
-
-def _missing(interp: Interpreter) -> str:
-    try:
-        interp.command()
-    except InterpreterMissing as e:
-        return str(e)
-    return ""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,8 +46,10 @@ def dut(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     if request.node.get_closest_marker("sim") and target.startswith("serial:"):
         pytest.skip("needs the simulator's peripheral and power control: no such wires to hardware")
     if target == "unix32":
-        unix32 = interpreter("unix32")
-        need(unix32.available(), "unix32: " + _missing(unix32))
+        try:
+            interpreter("unix32").command()
+        except InterpreterMissing as e:
+            need(False, f"unix32: {e}")
     opt = request.config.getoption
     device = open_dut(
         target, tmp_path_factory.mktemp("dut"), hc05=opt("--hc05"), heapsize=opt("--heapsize")

@@ -51,7 +51,8 @@ int ecc_p256_point_mul(uint8_t out[64], const uint8_t k[32], const uint8_t pub[6
 int ecc_p256_compress(uint8_t out[33], const uint8_t pub[64]);
 int ecc_p256_decompress(uint8_t out[64], const uint8_t in[33]);
 
-/* Zero n bytes in a way the compiler keeps: for a caller's copies of secrets. */
+/* Zero n bytes in a way the compiler keeps: for secrets, the core's own
+ * temporaries and a caller's copies of its inputs. */
 void ecc_wipe(void *p, unsigned n);
 
 #endif

@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "ecc.h" /* ecc_wipe */
+
 #define LB_N 20
 #define LB_BITS 13
 #define LB_MASK 0x1fff
@@ -53,9 +55,6 @@ void ecc_lb_cmov(lb r, const lb a, uint32_t mask);
 void ecc_lb_cswap2(lb a, lb b, lb c, lb d, uint32_t mask);
 /* Carry so every limb is below 2^13; returns the carry out of limb 19. */
 uint32_t ecc_lb_carry(lb r, const int32_t *in);
-
-/* Wipe a secret temporary in a way the compiler keeps. */
-void ecc_wipe(void *p, unsigned n);
 
 /* all-ones if bit is 1, zero if 0 */
 static inline uint32_t ct_mask(uint32_t bit) { return (uint32_t)0 - bit; }

@@ -56,7 +56,7 @@ EXPORT int qemu_plugin_version = 1;
 
 static struct {
     uint64_t lo, hi;
-    uint64_t loads[4]; /* by size: 1, 2, 4, other */
+    uint64_t loads[3]; /* by size: 1, 2, 4 (or wider) */
     uint64_t unaligned4;
     bool watched;
 } ranges[MAX_RANGES];
@@ -81,7 +81,7 @@ static void on_load(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vadd
         if (vaddr < ranges[i].lo || vaddr >= ranges[i].hi) {
             continue;
         }
-        ranges[i].loads[bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3]++;
+        ranges[i].loads[bytes == 1 ? 0 : bytes == 2 ? 1 : 2]++;
         bool unaligned = bytes == 4 && (vaddr & 3) != 0;
         ranges[i].unaligned4 += unaligned;
         if (ranges[i].watched && (bytes != 4 || unaligned) && n_bad < MAX_BAD) {
@@ -116,7 +116,7 @@ static void write_report(qemu_plugin_id_t id, void *userdata) {
         fprintf(f, "range %#" PRIx64 " %#" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
                    "\n",
                 ranges[i].lo, ranges[i].hi, ranges[i].loads[0], ranges[i].loads[1],
-                ranges[i].loads[2] + ranges[i].loads[3], ranges[i].unaligned4);
+                ranges[i].loads[2], ranges[i].unaligned4);
     }
     for (unsigned i = 0; i < n_bad; i++) {
         fprintf(f, "bad %#" PRIx64 " %#" PRIx64 " %u\n", bad[i].pc, bad[i].addr, bad[i].bytes);
