@@ -1,6 +1,6 @@
-"""The firmware's main loop on the simulated device: the DHT22 task turns every
+"""The firmware's main loop on the simulated device: the DHT22 job turns every
 sensor fault into a value in STATUS and on the OLED while the device keeps
-answering, a task that fails is logged and restarted, and the HC-05 link
+answering, a job that fails is logged and restarted, and the HC-05 link
 follows its STATE pin. These need the simulator (marker `sim`)."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def wait_status(link: Link, ok: Callable[[dict], bool], timeout: float = 8.0) ->
 
 def test_sensor_values_and_every_fault_reach_status_and_the_oled(dev: SimDevice) -> None:
     with Link(dev.hc05.path) as link:
-        # STATUS may answer before the display task has drawn the same reading:
+        # STATUS may answer before the display job has drawn the same reading:
         # each check waits for a frame started after the change.
         frames = dev.oled.frames
         dev.set_dht(22.5, 48.0)
@@ -90,17 +90,17 @@ def test_no_sensor_at_boot_reports_none_then_the_fault(tmp_path: Path) -> None:
             assert (st["temp"], st["dht_age"]) == (messages.NO_VALUE, NO_AGE)
 
 
-def test_a_failing_task_is_logged_and_restarted_while_the_device_answers(
+def test_a_failing_job_is_logged_and_restarted_while_the_device_answers(
     dev: SimDevice,
 ) -> None:
     with Link(dev.hc05.path) as link:
         wait_sensor(link)
         dev.set_i2c_nack(True)  # the OLED stops acknowledging: unplugged
-        dev.set_dht(30.0, 20.0)  # a new reading makes the display task draw, and fail
+        dev.set_dht(30.0, 20.0)  # a new reading makes the display job draw, and fail
         st = wait_status(link, lambda s: s["restarts"] >= 2)
         assert st["last_fail"].startswith("display: OSError"), st["last_fail"]
         log = dev.console_tail(4000)
-        assert "task display failed (restart 1 since boot)" in log
+        assert "job display failed (restart 1 since boot)" in log
         # Restarts back off (1 s, 2 s, 4 s ...): no busy loop while the part is gone.
         time.sleep(3.0)
         assert link.status()["restarts"] <= st["restarts"] + 2
@@ -109,7 +109,7 @@ def test_a_failing_task_is_logged_and_restarted_while_the_device_answers(
         dev.set_i2c_nack(False)  # plugged back: the next restart draws the screen
         deadline = time.monotonic() + 10
         while dev.oled.frames == frames:
-            assert time.monotonic() < deadline, "the display task never came back"
+            assert time.monotonic() < deadline, "the display job never came back"
             time.sleep(0.1)
         settled = link.status()["restarts"]
         time.sleep(2.5)
@@ -152,7 +152,7 @@ def test_a_request_behind_a_false_sof_is_answered(dev: SimDevice) -> None:
         assert st["link_bad"] == 1
 
 
-def test_the_loop_with_every_task_fits_the_heap_limit(dev: SimDevice) -> None:
+def test_the_loop_with_every_job_fits_the_heap_limit(dev: SimDevice) -> None:
     with Link(dev.hc05.path) as link:
         wait_sensor(link)
         before = dev.oled.frames

@@ -74,16 +74,17 @@ def test_oled_shows_what_the_firmware_drew(dut: Dut, tmp_path: Path) -> None:
     frames = sim.oled.frames
     st = wait_sensor(dut.link)  # the screen shows the reading from then on
     reading = (st["dht"], st["temp"], st["hum"])
-    # STATUS can answer before the display task has drawn the reading, and the
+    # STATUS can answer before the display job has drawn the reading, and the
     # console below stops the firmware: let the redraw finish first.
     sim.oled_pixels(after=frames, quiet=0.3)
-    # Draw the same screen on a plain frame buffer on the device, no I2C involved.
+    # Draw the same screen on a whole-screen frame buffer on the device, in one
+    # pass and no I2C involved: the driver's pages must add up to it.
     code = (
         "import framebuf, binascii\nfrom nodefw.screen import Screen\n"
         "class Plain(framebuf.FrameBuffer):\n"
         "  def __init__(self):\n    self.buffer = bytearray(1024)\n"
         "    super().__init__(self.buffer, 128, 64, framebuf.MONO_VLSB)\n"
-        "  def show(self): pass\n"
+        "  def draw(self, paint): paint(self, 0)\n"
         f"d = Plain(); Screen(d).status({st['name']!r}, {sim.serial!r}, {st['state']}, "
         f"reading={reading!r})\n"
         # In pieces: the whole frame as hex at once would not fit a 38k heap.
@@ -156,7 +157,7 @@ def test_bad_device_names_settings_and_boards_are_refused(tmp_path: Path) -> Non
 
 
 def test_heap_peak_is_under_the_limit(dut: Dut) -> None:
-    wait_sensor(dut.link)  # every task has run: the sensor sampled, the OLED drawn
+    wait_sensor(dut.link)  # every job has run: the sensor sampled, the OLED drawn
     time.sleep(1.1)  # one housekeeping round after that
     st = dut.status()
     assert 0 < st["heap_peak"] < parse_size(dut.sim.heapsize)

@@ -1,6 +1,6 @@
 # Where the firmware's heap goes, printed on the console for `homeca sim device
 # --report` (homeca.sim.heapprof): live bytes after collection that each module
-# keeps once imported, then what each main-loop task keeps once it has started
+# keeps once imported, then what each main-loop job keeps once it has started
 # and done its first round of work. Runs instead of main.py when the simulator
 # starts the chip in "profile" mode. Lines: "HEAP <kind> <name> <bytes>".
 import gc
@@ -17,7 +17,6 @@ def _say(kind, name, n):
 
 
 _MODULES = (
-    "asyncio",
     "nodefw",
     "nodefw.wire",
     "nodefw.messages",
@@ -45,34 +44,29 @@ def run():
         now = _live()
         _say("module", name, now - before)
         before = now
-    import asyncio
+    import time
 
     from nodefw import app, config
 
     dev = app.Device(config.load())
     now = _live()
-    _say("task", "device", now - before)
+    _say("job", "device", now - before)
     before = now
     app.check_rng(dev)
     now = _live()
-    _say("task", "rng", now - before)
+    _say("job", "rng", now - before)
     before = now
+    for job in dev.jobs:
+        for _ in range(3):  # the job's first rounds: link open, frame drawn
+            app.run_job(dev, job)
+            time.sleep_ms(100)
+        now = _live()
+        _say("job", job.name, now - before)
+        before = now
+    app.run_job(dev, dev.jobs[-1])  # housekeeping: the firmware's own peak
+    _say("peak", "lifecycle", dev.heap_peak)
+    _say("total", "live", _live())
+    import micropython
 
-    async def main():
-        nonlocal before
-        tasks = []
-        for name, task in app.TASKS:
-            tasks.append(asyncio.create_task(app.supervise(dev, name, task)))
-            await asyncio.sleep_ms(300)  # the task's first round: link open, frame drawn
-            now = _live()
-            _say("task", name, now - before)
-            before = now
-        await asyncio.sleep_ms(1500)
-        _say("peak", "lifecycle", dev.heap_peak)
-        _say("total", "live", _live())
-        import micropython
-
-        micropython.qstr_info()  # "qstr pool: ... n_total_bytes=N": interned names
-        print("HEAP end")
-
-    asyncio.run(main())
+    micropython.qstr_info()  # "qstr pool: ... n_total_bytes=N": interned names
+    print("HEAP end")

@@ -1,10 +1,14 @@
-# The firmware's main loop: asyncio tasks for the HC-05 link, the DHT22, the
-# display and housekeeping, each restarted if it fails so the device keeps
-# answering.
+# The firmware's main loop: jobs polled in turn (the HC-05 link, the DHT22, the
+# display, housekeeping), each a step() that does what it can without waiting
+# and says when it wants to run again. A job that fails is logged and started
+# afresh after a back-off, so the device keeps answering.
+#
+# No asyncio: on the chip's 38 KiB heap its module, tasks and events cost about
+# 3.4 KB, and a poll loop needs none of them and allocates nothing.
 #
 # Requests arrive as message bodies; a protocol registers a handler per message
-# type (Device.register), so protocol packages load only when they are needed.
-import asyncio
+# type (Device.register) and its periodic work as a job (Device.add_job), so
+# protocol packages load only when they are needed.
 import gc
 import sys
 import time
@@ -15,16 +19,32 @@ import board
 from nodefw import VERSION, config, rng, wire
 from nodefw import messages as m
 
-# A failed task waits before its restart, doubling up to the maximum, so a
-# part that is gone for good (an unplugged OLED) costs little. A task that
+# A failed job waits before its restart, doubling up to the maximum, so a
+# part that is gone for good (an unplugged OLED) costs little. A job that
 # then runs for _STABLE_MS starts again from the minimum.
 _RESTART_MIN_MS = const(1000)
 _RESTART_MAX_MS = const(60000)
 _STABLE_MS = const(60000)
+_IDLE_MS = const(1000)  # the longest sleep of the main loop
+_DRAW_MS = const(100)  # how often the display looks for a change
 _FAIL_TEXT = const(48)  # STATUS last_fail
 # Not small ints on the chip: module globals, made once.
 _U32 = 0xFFFFFFFF  # a U32's maximum; as STATUS dht_age: no good reading yet
 _MAX_AGE = 0xFFFFFFFE
+
+
+class Job:
+    """A part of the main loop: start(dev) (or None) makes what step(dev)
+    needs; step(dev) returns the milliseconds until it wants to run again."""
+
+    def __init__(self, name, start, step):
+        self.name = name
+        self.start = start
+        self.step = step
+        self.running = False
+        self.due = time.ticks_ms()
+        self.delay = _RESTART_MIN_MS  # before the next restart
+        self.since = 0  # uptime at the last start
 
 
 class Device:
@@ -37,17 +57,25 @@ class Device:
         self.dht_period_ms = config.dht_period_s(cfg) * 1000
         self.state = m.ST_BLANK  # provisioning (a later layer) moves it on
         self.warning = None  # short text for the OLED, e.g. an RNG failure
-        self.changed = asyncio.Event()
+        self.changed = True  # what the screen shows has changed
         self.heap_peak = 0
-        self.link = None  # the Hc05Link while the link task runs
-        self.link_bad = 0  # corrupt frames on earlier Hc05Links (link task restarts)
-        self.reading = None  # the DHT22 driver's Reading once the sensor task runs
+        self.link = None  # the Hc05Link while the link job runs
+        self.link_bad = 0  # corrupt frames on earlier Hc05Links (link job restarts)
+        self.sensor = None  # the Dht22 driver once the sensor job runs
+        self.reading = None  # its Reading
+        self.screen = None  # the Screen once the display job runs
         self.good_ms = 0  # uptime at the last good reading
-        self.restarts = 0  # task failures since boot
-        self.last_fail = ""  # "task: error" of the latest
+        self.restarts = 0  # job failures since boot
+        self.last_fail = ""  # "job: error" of the latest
         self._uptime_ms = 0
         self._ticks = time.ticks_ms()
         self._handlers = {}
+        self.jobs = [
+            Job("link", start_link, serve_link),
+            Job("sensor", start_sensor, sense),
+            Job("display", start_display, display),
+            Job("housekeeping", None, housekeeping),
+        ]
         self._status_values = [None] * len(m.SCHEMAS[m.STATUS])  # reused: no allocation
         self.register(m.STATUS_REQ, self._status)
 
@@ -58,10 +86,14 @@ class Device:
         (see reply()); it returns the body's length, or 0 for no answer."""
         self._handlers[mtype] = handler
 
+    def add_job(self, name, start, step):
+        """Run step(dev) in the main loop from now on (see Job)."""
+        self.jobs.append(Job(name, start, step))
+
     def uptime_ms(self):
         """Milliseconds since boot. Ticks wrap every 2**30 ms on the ESP8266
         (12 days): durations that may be long are differences of this, which
-        the housekeeping task keeps current every second."""
+        the housekeeping job keeps current every second."""
         now = time.ticks_ms()
         self._uptime_ms += time.ticks_diff(now, self._ticks)
         self._ticks = now
@@ -73,13 +105,13 @@ class Device:
         if used > self.heap_peak:
             self.heap_peak = used
 
-    def task_failed(self, name, error):
+    def job_failed(self, name, error):
         self.restarts += 1
         self.last_fail = (name + ": " + error)[:_FAIL_TEXT]
-        print("task", name, "failed (restart", self.restarts, "since boot):", error)
+        print("job", name, "failed (restart", self.restarts, "since boot):", error)
 
     def link_errors(self):
-        return self.link_bad + (0 if self.link is None else self.link.bad)
+        return self.link_bad + (0 if self.link is None else self.link.decoder.bad)
 
     def shown_reading(self):
         """(status, tenths degC, tenths %RH) for the screen, or None."""
@@ -158,99 +190,118 @@ def _error(out, rid, code, detail):
     return reply(out, m.ERROR, rid, (code, detail[:64]))
 
 
-async def serve_link(dev):
-    """Answer requests on the HC-05 link."""
+# The jobs. A start raises when its part is missing; the job then waits its
+# back-off and starts again.
+
+
+def start_link(dev):
     from nodefw.drivers.hc05_link import Hc05Link
 
-    link = Hc05Link(board.hc05(), board.hc05_linked, dev.handle)
-    dev.link = link
-    try:
-        await link.serve()
-    finally:
-        dev.link_bad += link.bad
+    if dev.link is not None:  # a restart: keep the count of the link it replaces
+        dev.link_bad += dev.link.decoder.bad
         dev.link = None
+    dev.link = Hc05Link(board.hc05(), board.hc05_linked, dev.handle)
 
 
-async def sense(dev):
-    """Sample the DHT22 on its schedule; faults are values, never raised."""
+def serve_link(dev):
+    """Answer requests on the HC-05 link."""
+    return dev.link.step()
+
+
+def start_sensor(dev):
     from nodefw.drivers import dht22
 
-    drv = dht22.Dht22(board.dht22(), period_ms=dev.dht_period_ms)
-    dev.reading = r = drv.reading
-    shown = dev.shown_reading()
-    while True:
-        seq = r.seq
-        drv.sample()
-        if r.seq != seq:
-            dev.good_ms = dev.uptime_ms()
-        now = dev.shown_reading()
-        if now != shown:
-            shown = now
-            dev.changed.set()
-        await asyncio.sleep_ms(drv.wait_ms())
+    dev.sensor = dht22.Dht22(board.dht22(), period_ms=dev.dht_period_ms)
+    dev.reading = dev.sensor.reading
 
 
-async def display(dev):
+def sense(dev):
+    """Sample the DHT22 on its schedule; faults are values, never raised."""
+    drv = dev.sensor
+    r = drv.reading
+    seq = r.seq
+    drv.sample()
+    if r.seq != seq:
+        dev.good_ms = dev.uptime_ms()
+    if r.fresh:
+        dev.changed = True  # the screen tells whether what it shows differs
+    return drv.wait_ms()
+
+
+def start_display(dev):
     from nodefw.drivers.ssd1306 import SSD1306
     from nodefw.screen import Screen
 
-    screen = Screen(SSD1306(board.i2c()))
-    while True:
-        dev.changed.clear()
-        screen.status(
+    dev.screen = None
+    dev.screen = Screen(SSD1306(board.i2c()))
+    dev.changed = True
+
+
+def display(dev):
+    if dev.changed:
+        dev.changed = False
+        dev.screen.status(
             dev.name, dev.serial, dev.state, reading=dev.shown_reading(), warning=dev.warning
         )
-        await dev.changed.wait()
+    return _DRAW_MS
 
 
-async def housekeeping(dev):
-    while True:
-        dev.uptime_ms()
-        dev.sample_heap()
-        await asyncio.sleep_ms(1000)
-
-
-async def supervise(dev, name, task):
-    """Run task(dev) forever: log each failure and restart it, backing off."""
-    delay = _RESTART_MIN_MS
-    while True:
-        started = dev.uptime_ms()
-        try:
-            await task(dev)
-            error = "returned"  # a task never ends by itself
-        except MemoryError:
-            # Reporting must not need the memory that just ran out.
-            gc.collect()
-            error = "MemoryError"
-        except Exception as e:
-            error = "MemoryError"
-            try:
-                error = repr(e)
-                sys.print_exception(e)
-            except MemoryError:
-                pass
-        dev.task_failed(name, error)
-        if dev.uptime_ms() - started >= _STABLE_MS:
-            delay = _RESTART_MIN_MS
-        await asyncio.sleep_ms(delay)
-        delay = min(2 * delay, _RESTART_MAX_MS)
-
-
-# The main loop's tasks, each under its own supervisor.
-TASKS = (
-    ("link", serve_link),
-    ("sensor", sense),
-    ("display", display),
-    ("housekeeping", housekeeping),
-)
-
-
-async def main(dev):
+def housekeeping(dev):
+    dev.uptime_ms()
     dev.sample_heap()
-    tasks = [asyncio.create_task(supervise(dev, name, task)) for name, task in TASKS]
-    await asyncio.sleep_ms(0)  # every task reaches its first wait: the link is open
-    board.ready()
-    await asyncio.gather(*tasks)
+    return 1000
+
+
+def run_job(dev, job):
+    """One step of job, starting it first if needed; a failure is logged and
+    the job stopped until its back-off has passed. Returns the milliseconds
+    until the job is due again."""
+    try:
+        if not job.running:
+            job.since = dev.uptime_ms()
+            if job.start is not None:
+                job.start(dev)
+            job.running = True
+        return job.step(dev)
+    except MemoryError:
+        # Reporting must not need the memory that just ran out.
+        gc.collect()
+        error = "MemoryError"
+    except Exception as e:
+        error = "MemoryError"
+        try:
+            error = repr(e)
+            sys.print_exception(e)
+        except MemoryError:
+            pass
+    job.running = False
+    dev.job_failed(job.name, error)
+    if dev.uptime_ms() - job.since >= _STABLE_MS:
+        job.delay = _RESTART_MIN_MS
+    ms = job.delay
+    job.delay = min(2 * ms, _RESTART_MAX_MS)
+    return ms
+
+
+def main(dev):
+    """Poll the jobs forever, sleeping until the next one is due."""
+    dev.sample_heap()
+    jobs = dev.jobs
+    first = True
+    while True:
+        wait = _IDLE_MS
+        for job in jobs:
+            left = time.ticks_diff(job.due, time.ticks_ms())
+            if left <= 0:
+                left = run_job(dev, job)
+                job.due = time.ticks_add(time.ticks_ms(), left)
+            if left < wait:
+                wait = left
+        if first:  # every job has had its first step: the link is open
+            first = False
+            board.ready()
+        if wait > 0:
+            time.sleep_ms(wait)
 
 
 def check_rng(dev):
@@ -297,4 +348,4 @@ def run():
         print("ecc:", repr(e))
         dev.state = m.ST_FAULT
         dev.warning = "NO CRYPTO"
-    asyncio.run(main(dev))
+    main(dev)

@@ -16,22 +16,28 @@ class Screen:
         content = (name, serial, state, code, reading, warning)
         if content == self._shown:
             return False
-        d = self.display
-        d.fill(0)
-        d.fill_rect(0, 0, 128, 11, 1)
-        d.text(name[:16], 1, 2, 0)
-        d.text(serial[:16], 0, 14, 1)
-        d.text(STATE_NAMES[state], 0, 26, 1)
-        if state == ST_PENDING and code:
-            d.text("code " + code[:11], 0, 36, 1)
-        elif reading is not None:
-            d.text(_reading_text(reading), 0, 38, 1)
-        if warning:
-            d.fill_rect(0, 52, 128, 12, 1)
-            d.text(warning[:16], 1, 54, 0)
-        d.show()
-        self._shown = content
+        self._shown = content  # what _paint draws
+        try:
+            self.display.draw(self._paint)
+        except Exception:
+            self._shown = None  # half drawn: the same content must draw again
+            raise
         return True
+
+    def _paint(self, d, y):
+        # The whole screen, y rows up: called once per page (drivers/ssd1306.py).
+        name, serial, state, code, reading, warning = self._shown
+        d.fill_rect(0, -y, 128, 11, 1)
+        d.text(name[:16], 1, 2 - y, 0)
+        d.text(serial[:16], 0, 14 - y, 1)
+        d.text(STATE_NAMES[state], 0, 26 - y, 1)
+        if state == ST_PENDING and code:
+            d.text("code " + code[:11], 0, 36 - y, 1)
+        elif reading is not None:
+            d.text(_reading_text(reading), 0, 38 - y, 1)
+        if warning:
+            d.fill_rect(0, 52 - y, 128, 12, 1)
+            d.text(warning[:16], 1, 54 - y, 0)
 
 
 def _tenths(v):

@@ -23,7 +23,7 @@ HEADER = const(4)  # version, type, request id
 OVERHEAD = const(8)  # SOF(2) + LEN(2) + CRC(4)
 _SOF0 = const(0xF3)
 _SOF1 = const(0x8C)
-_SOF = b"\xf3\x8c"  # start of frame
+_SOF = const(b"\xf3\x8c")  # start of frame
 
 # Field kinds. A schema is a tuple of (name, kind, size) entries; size is the
 # exact length for BYTES and the maximum length for VAR and STR.
@@ -37,7 +37,7 @@ BOOL = const(7)
 BYTES = const(8)
 VAR = const(9)
 STR = const(10)
-_INT_SIZE = b"\x00\x01\x02\x04\x08\x02\x04\x01"  # by kind, U8..BOOL
+_INT_SIZE = const(b"\x00\x01\x02\x04\x08\x02\x04\x01")  # by kind, U8..BOOL
 
 
 class WireError(ValueError):
@@ -46,7 +46,7 @@ class WireError(ValueError):
 
 # CRC-32 (IEEE 802.3, reflected, as binascii.crc32), four bits at a time:
 # entry i is the CRC of nibble i, 4 bytes big-endian, read as two 16-bit halves.
-_CRC_TABLE = (
+_CRC_TABLE = const(
     b"\x00\x00\x00\x00\x1d\xb7\x10\x64\x3b\x6e\x20\xc8\x26\xd9\x30\xac"
     b"\x76\xdc\x41\x90\x6b\x6b\x51\xf4\x4d\xb2\x61\x58\x50\x05\x71\x3c"
     b"\xed\xb8\x83\x20\xf0\x0f\x93\x44\xd6\xd6\xa3\xe8\xcb\x61\xb3\x8c"

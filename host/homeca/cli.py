@@ -87,7 +87,7 @@ def sim_device(
 def sim_report(requests: int, heap_floor: bool, oled_png: Path | None) -> None:
     """The firmware's figures on both interpreters side by side (unix: 64-bit,
     unix32: the ESP8266-like 32-bit build at the chip's 38 KiB heap), then its
-    live heap by module and by main-loop task."""
+    live heap by module and by main-loop job."""
     from homeca.sim import report as rep
 
     names = [n for n in sorted(INTERPRETERS) if INTERPRETERS[n].available()]
@@ -109,12 +109,12 @@ def sim_report(requests: int, heap_floor: bool, oled_png: Path | None) -> None:
         ("boot to ready", lambda r, f: f"{r.boot_s * 1000:.0f} ms"),
         ("status round trip", lambda r, f: f"median {r.status_ms_median:.1f} ms, "
          f"max {r.status_ms_max:.1f} ms"),
-        ("task restarts", lambda r, f: str(r.restarts)),
+        ("job restarts", lambda r, f: str(r.restarts)),
     ]  # fmt: skip
     for label, cell in rows:
         t.add_row(label, *(cell(reports[n], floors[n]) for n in names))
     out.print(t)
-    t = Table(title="live heap after collection: by module imported, by task started")
+    t = Table(title="live heap after collection: by module imported, by job started")
     t.add_column("what")
     for n in names:
         t.add_column(n, justify="right")
@@ -123,10 +123,10 @@ def sim_report(requests: int, heap_floor: bool, oled_png: Path | None) -> None:
         t.add_row("boot (before the firmware)", *(str(profiles[n].boot) for n in names))
         for mod in first.modules:
             t.add_row(f"module {mod}", *(str(profiles[n].modules.get(mod, "")) for n in names))
-        for task in first.tasks:
-            t.add_row(f"task {task}", *(str(profiles[n].tasks.get(task, "")) for n in names))
+        for job in first.jobs:
+            t.add_row(f"job {job}", *(str(profiles[n].jobs.get(job, "")) for n in names))
         t.add_section()
-        t.add_row("live with every task running", *(str(profiles[n].live) for n in names))
+        t.add_row("live with every job running", *(str(profiles[n].live) for n in names))
         t.add_row("firmware's own peak", *(str(profiles[n].peak) for n in names))
         qstrs = (f"{profiles[n].qstr_bytes} ({profiles[n].qstrs} names)" for n in names)
         t.add_row("of which interned names (qstr pools)", *qstrs)
@@ -159,7 +159,7 @@ def _print_report(r: Report) -> None:
               f"({100 * r.heap_peak / r.heap_limit:.0f}% of the limit)")  # fmt: skip
     t.add_row("heap free now", f"{r.heap_free} bytes")
     t.add_row("DHT22", r.sensor)
-    t.add_row("task restarts", str(r.restarts))
+    t.add_row("job restarts", str(r.restarts))
     if r.oled_png:
         t.add_row("oled", str(r.oled_png))
     out.print(t)

@@ -1,34 +1,48 @@
 """The device's USB-serial console: MicroPython's raw REPL, as mpremote speaks it.
 
-Works the same on a real NodeMCU and on the simulator's console pty. Opening
-the console interrupts the running firmware (Ctrl-C), exactly as mpremote does;
-soft_reset() starts it again.
+Works the same on a real NodeMCU and on the simulator's console pty. The raw
+REPL (exec, eval, put, get, listdir) interrupts the running firmware (Ctrl-C),
+exactly as mpremote does; soft_reset() starts it again. expect() only reads.
 """
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
 from homeca.errors import HomecaError
+from homeca.expect import ExpectTimeout
 
 CONSOLE_BAUD = 115200
+_EXPECT_HELD = 64 * 1024  # console output expect() keeps unmatched: the newest
+
+Pattern = str | bytes | re.Pattern[str] | re.Pattern[bytes]
 
 
 class ConsoleError(HomecaError):
     pass
 
 
+class ConsoleTimeout(ConsoleError, ExpectTimeout):
+    """expect() saw no match in time; the message shows what came instead."""
+
+
 class Console:
-    def __init__(self, url: str, baudrate: int = CONSOLE_BAUD) -> None:
+    def __init__(self, url: str, baudrate: int = CONSOLE_BAUD, log: Path | None = None) -> None:
+        """`log`: the device's own log of its console, named in expect() timeouts."""
         try:
             # A read timeout keeps every wait bounded, also on a pty.
             self._t = SerialTransport(url, baudrate=baudrate, timeout=1)
         except TransportError as e:
             raise ConsoleError(f"cannot open console {url}: {e}") from e
         self.url = url
+        self.log = log
+        self._rx = bytearray()  # output read by expect() since its last match (the newest)
+        self._rx_total = 0  # its length, had none been let go
 
     def close(self) -> None:
         if self._t.in_raw_repl:
@@ -82,6 +96,33 @@ class Console:
     def listdir(self, path: str = "") -> list[str]:
         return [entry.name for entry in self._raw().fs_listdir(path)]
 
+    def expect(self, pattern: Pattern, timeout: float = 10) -> re.Match[bytes]:
+        """Wait for `pattern` in the console output that came since the last
+        match (the output exec() and friends read is theirs, not expect's):
+        a regex (str, encoded as UTF-8, or compiled) or literal bytes. Returns
+        the match, on the bytes; the output up to its end is consumed.
+        ConsoleTimeout shows the bytes seen instead and the device's log."""
+        rx = _compile(pattern)
+        ser = self._t.serial
+        deadline = time.monotonic() + timeout
+        saved, ser.timeout = ser.timeout, 0.05  # short reads: the deadline holds
+        try:
+            while not (m := rx.search(bytes(self._rx))):  # a copy: the match outlives _rx
+                if time.monotonic() >= deadline:
+                    raise ConsoleTimeout(
+                        self.url, _describe(pattern), timeout, self._rx, self._rx_total,
+                        log=self.log,
+                    )  # fmt: skip
+                data = ser.read(max(1, ser.in_waiting))
+                self._rx += data
+                self._rx_total += len(data)
+                del self._rx[:-_EXPECT_HELD]
+        finally:
+            ser.timeout = saved
+        del self._rx[: m.end()]
+        self._rx_total = len(self._rx)
+        return m
+
     def soft_reset(self, timeout: float = 10) -> str:
         """Ctrl-D at the friendly REPL: boot.py and main.py run again, as after
         pressing reset minus the hardware. Returns what the device printed."""
@@ -95,3 +136,20 @@ class Console:
         if not out.endswith(b"soft reboot\r\n"):
             raise ConsoleError(f"{self.url}: no soft reboot: {out[-200:]!r}")
         return out.decode(errors="replace")
+
+
+def _compile(pattern: Pattern) -> re.Pattern[bytes]:
+    if isinstance(pattern, bytes):
+        return re.compile(re.escape(pattern))
+    if isinstance(pattern, str):
+        return re.compile(pattern.encode())
+    if isinstance(pattern.pattern, str):
+        return re.compile(pattern.pattern.encode(), pattern.flags & ~re.UNICODE)
+    return pattern
+
+
+def _describe(pattern: Pattern) -> str:
+    if isinstance(pattern, bytes):
+        return repr(pattern)
+    src = pattern if isinstance(pattern, str) else pattern.pattern
+    return f"/{src if isinstance(src, str) else src.decode(errors='backslashreplace')}/"

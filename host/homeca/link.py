@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import serial
 
 from homeca.errors import HomecaError
+from homeca.expect import TAIL, ExpectTimeout
 from nodefw import messages, wire
 
 HC05_BAUD = 9600
@@ -20,6 +23,16 @@ HC05_BAUD = 9600
 
 class LinkError(HomecaError):
     """No answer, a malformed answer, or the wrong kind of answer."""
+
+
+class LinkTimeout(LinkError, ExpectTimeout):
+    """expect() saw no message of the type in time; the message shows what came instead."""
+
+
+class Message(NamedTuple):
+    mtype: int
+    rid: int
+    fields: dict[str, Any]
 
 
 class DeviceError(LinkError):
@@ -32,7 +45,10 @@ class DeviceError(LinkError):
 
 
 class Link:
-    def __init__(self, url: str, baudrate: int = HC05_BAUD, timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, baudrate: int = HC05_BAUD, timeout: float = 5.0, log: Path | None = None
+    ) -> None:
+        """`log`: the device's log, named in expect() timeouts."""
         try:
             self._port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.05)
         except (serial.SerialException, ValueError) as e:
@@ -42,6 +58,9 @@ class Link:
         self._dec = wire.Decoder()
         self._rid = int.from_bytes(os.urandom(2), "big")
         self.stale = 0  # answers to earlier requests, discarded
+        self.log = log
+        self.received = 0  # bytes read from the line
+        self._tail = bytearray()  # the last TAIL of them
 
     def close(self) -> None:
         self._port.close()
@@ -67,11 +86,7 @@ class Link:
     ) -> dict[str, Any]:
         """The fields of the answer to request `rid`; DeviceError if it is an ERROR."""
         wait = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            body = self._next_body()
-            if body is None:
-                continue
+        for body in self._bodies(time.monotonic() + wait):
             try:
                 rtype, rrid, rfields = messages.decode(body)
             except wire.WireError as e:
@@ -93,6 +108,41 @@ class Link:
         """Send one request and return the fields of its answer."""
         return self.receive(self.send(mtype, fields), expect=expect, timeout=timeout)
 
+    def expect(self, mtype: int, timeout: float | None = None) -> Message:
+        """The next message of type `mtype`, whatever its request id; messages
+        of other types before it are skipped. LinkTimeout shows them, the bytes
+        that came, the decoder's counters and the device's log."""
+        wait = self.timeout if timeout is None else timeout
+        start = self.received
+        skipped: list[str] = []
+        for body in self._bodies(time.monotonic() + wait):
+            try:
+                rtype, rid, fields = messages.decode(body)
+            except wire.WireError as e:
+                skipped.append(f"{len(body)} B undecodable: {e}")
+                continue
+            if rtype == mtype:
+                return Message(rtype, rid, fields)
+            error = f" ({fields['code']}: {fields['detail']})" if rtype == messages.ERROR else ""
+            skipped.append(f"{rtype:#04x} rid {rid} {len(body)} B{error}")
+        d = self._dec
+        details = [
+            f"decoder: dropped={d.dropped} bad={d.bad} pending={d.pending}; stale={self.stale}",
+            f"{len(skipped)} messages of other types: " + (", ".join(skipped[-16:]) or "none"),
+        ]
+        n = self.received - start
+        raise LinkTimeout(
+            self.url, f"message {mtype:#04x}", wait, self._tail[-n:] if n else b"", n,
+            details, self.log,
+        )  # fmt: skip
+
+    def _bodies(self, deadline: float) -> Iterator[bytes]:
+        """Message bodies as they come, until the deadline."""
+        while time.monotonic() < deadline:
+            body = self._next_body()
+            if body is not None:
+                yield body
+
     def _next_body(self) -> bytes | None:
         while True:
             try:
@@ -104,6 +154,9 @@ class Link:
             data = self._port.read(max(1, min(self._port.in_waiting, wire.MAX_BODY)))
             if not data:
                 return None
+            self.received += len(data)
+            self._tail += data
+            del self._tail[:-TAIL]
             self._dec.feed(data)
 
     def status(self, timeout: float | None = None) -> dict[str, Any]:

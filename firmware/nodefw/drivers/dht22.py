@@ -34,9 +34,9 @@ import time
 # message catalogue has them.
 from nodefw import messages as m
 
-INTERVAL_MS = const(2000)  # datasheet: at least 2 s between measurements
-PERIOD_MS = const(10000)  # default schedule when all is well
-RETRIES = const(2)  # early retries after a failed measurement
+_INTERVAL_MS = const(2000)  # datasheet: at least 2 s between measurements
+_PERIOD_MS = const(10000)  # default schedule when all is well
+_RETRIES = const(2)  # early retries after a failed measurement
 
 _T_MIN = const(-400)  # datasheet range in 0.1 degC
 _T_MAX = const(800)
@@ -71,20 +71,6 @@ class Reading:
         self.fails = 0  # failed measurements in a row
         self.fresh = False  # the sample() that returned this measured
 
-    def as_tuple(self):
-        """A copy, for callers that keep it (allocates)."""
-        return (
-            self.status,
-            self.temp,
-            self.hum,
-            self.temp_med,
-            self.hum_med,
-            self.ticks,
-            self.seq,
-            self.fails,
-            self.fresh,
-        )
-
 
 class Dht22:
     """Readings from `sensor` (measure(), temperature(), humidity() in degC
@@ -94,7 +80,7 @@ class Dht22:
     nothing failed. clock is the ticks_ms function (default time.ticks_ms)."""
 
     def __init__(
-        self, sensor, interval_ms=INTERVAL_MS, period_ms=PERIOD_MS, retries=RETRIES, clock=None
+        self, sensor, interval_ms=_INTERVAL_MS, period_ms=_PERIOD_MS, retries=_RETRIES, clock=None
     ):
         if interval_ms <= 0 or retries < 0:
             raise ValueError("interval_ms > 0 and retries >= 0")

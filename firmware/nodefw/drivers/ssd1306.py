@@ -1,5 +1,9 @@
-# SSD1306 128x64 OLED on I2C. The frame buffer is a framebuf.FrameBuffer in the
-# controller's own page layout (MONO_VLSB), so show() is one bulk write.
+# SSD1306 128x64 OLED on I2C, drawn one page (8 rows) at a time: a whole
+# frame buffer would take 1 KB of the chip's heap, a page takes 129 bytes.
+# draw(paint) has paint render the screen into the page's FrameBuffer once per
+# page, shifted up by the page's first row; framebuf clips the rest. The page
+# is in the controller's own layout (MONO_VLSB), after the data control byte,
+# so each page is one bulk write and the pages fill GDDRAM in order.
 import framebuf
 from micropython import const
 
@@ -22,30 +26,31 @@ _SET_ENTIRE_ON = const(0xA4)
 _SET_CHARGE_PUMP = const(0x8D)
 
 # Commands before each frame: the whole screen as the write window.
-_SHOW_WINDOW = b"\x00\x21\x00\x7f\x22\x00\x07"  # commands: column 0..127 (0x21), page 0..7 (0x22)
+_SHOW_WINDOW = const(b"\x00\x21\x00\x7f\x22\x00\x07")  # column 0..127 (0x21), page 0..7 (0x22)
 
-ADDR = const(0x3C)
-WIDTH = const(128)
-HEIGHT = const(64)
+_ADDR = const(0x3C)
+_WIDTH = const(128)
+_HEIGHT = const(64)
+_PAGE = const(8)  # rows per page
 
 
-class SSD1306(framebuf.FrameBuffer):
-    def __init__(self, i2c, addr=ADDR):
+class SSD1306:
+    def __init__(self, i2c, addr=_ADDR):
         if addr not in i2c.scan():
             raise OSError(19, "no SSD1306 at I2C address 0x%02x" % addr)
         self.i2c = i2c
         self.addr = addr
-        self.buffer = bytearray(WIDTH * HEIGHT // 8)
-        super().__init__(self.buffer, WIDTH, HEIGHT, framebuf.MONO_VLSB)
+        self._page = bytearray(1 + _WIDTH)  # the data control byte, then the page
+        self._page[0] = _CTRL_DATA
+        page = memoryview(self._page)[1:]
+        self.fb = framebuf.FrameBuffer(page, _WIDTH, _PAGE, framebuf.MONO_VLSB)
         self._cmd = bytearray(7)
-        # show() writes these as they are: it allocates nothing.
-        self._frame = (bytearray((_CTRL_DATA,)), self.buffer)
         self._send(
             _SET_DISP,  # off while configuring
             _SET_MEM_ADDR, 0x00,  # horizontal addressing
             _SET_DISP_START_LINE,
             _SET_SEG_REMAP | 1,  # column 127 is SEG0: buffer x grows to the right
-            _SET_MUX_RATIO, HEIGHT - 1,
+            _SET_MUX_RATIO, _HEIGHT - 1,
             _SET_COM_OUT_DIR | 0x08,  # scan from COM[N-1]: buffer y grows down
             _SET_DISP_OFFSET, 0x00,
             _SET_COM_PIN_CFG, 0x12,  # alternative COM pins, as on 128x64 panels
@@ -57,8 +62,7 @@ class SSD1306(framebuf.FrameBuffer):
             _SET_NORM_INV,  # not inverted
             _SET_CHARGE_PUMP, 0x14,
         )  # fmt: skip
-        self.fill(0)
-        self.show()
+        self.draw(_blank)
         self.power(True)
 
     def _send(self, *cmds):
@@ -79,6 +83,17 @@ class SSD1306(framebuf.FrameBuffer):
     def invert(self, on):
         self._send(_SET_NORM_INV | (1 if on else 0))
 
-    def show(self):
-        self.i2c.writeto(self.addr, _SHOW_WINDOW)
-        self.i2c.writevto(self.addr, self._frame)
+    def draw(self, paint):
+        """Draw the screen: paint(fb, y) renders it into fb shifted up by y,
+        for y = 0, 8, ..., 56. Allocates nothing of its own."""
+        i2c = self.i2c
+        fb = self.fb
+        i2c.writeto(self.addr, _SHOW_WINDOW)
+        for y in range(0, _HEIGHT, _PAGE):
+            fb.fill(0)
+            paint(fb, y)
+            i2c.writeto(self.addr, self._page)
+
+
+def _blank(fb, y):
+    pass

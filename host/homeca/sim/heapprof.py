@@ -1,6 +1,6 @@
 """Where the firmware's heap goes: runs boards/unix_sim/heapprof.py on a
 simulated chip and reads its figures off the console. Live bytes after
-collection, per imported module and per main-loop task once started."""
+collection, per imported module and per main-loop job once started."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ class HeapProfile:
     heapsize: str
     boot: int = 0  # live after boot.py, before the firmware's imports
     modules: dict[str, int] = field(default_factory=dict)
-    tasks: dict[str, int] = field(default_factory=dict)
-    peak: int = 0  # the firmware's own peak of live heap once every task ran
+    jobs: dict[str, int] = field(default_factory=dict)
+    peak: int = 0  # the firmware's own peak of live heap once every job ran
     live: int = 0  # live at the end
     qstr_bytes: int = 0  # of which the interned names (qstr pools and their strings)
     qstrs: int = 0
@@ -41,8 +41,8 @@ def parse(text: str, interpreter: str, heapsize: str) -> HeapProfile:
             prof.boot = n
         elif kind == "module":
             prof.modules[name] = n
-        elif kind == "task":
-            prof.tasks[name] = n
+        elif kind == "job":
+            prof.jobs[name] = n
         elif kind == "peak":
             prof.peak = n
         elif kind == "total":

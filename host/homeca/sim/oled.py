@@ -39,9 +39,12 @@ class SSD1306Model:
         self.page_range = (0, PAGES - 1)
         self.col = 0
         self.page = 0
-        self.frames = 0  # data transfers started, to notice redraws
-        # ... and finished: a transfer in page mode at once, otherwise when it has
-        # filled its column/page window (the driver's show() writes the whole screen).
+        # Frames started, to notice redraws: a data transfer in page mode, or one
+        # that starts at the beginning of the column/page window (the driver
+        # writes the whole screen as a window, a page per transfer) ...
+        self.frames = 0
+        # ... and finished: a transfer in page mode at once, otherwise when the
+        # window is full.
         self.frames_done = 0
         self._pending: list[int] = []  # a command waiting for its arguments
         self._data = False
@@ -56,10 +59,11 @@ class SSD1306Model:
                 raise OledError("continuation control bytes (Co=1) are not used by the driver")
             self._data = bool(ctrl & 0x40)
         if self._data:
+            at_start = (self.col, self.page) == (self.col_range[0], self.page_range[0])
             for b in data:
                 self._put(b)
-            if first:
-                self.frames += 1  # one data transfer, however it was chunked
+            if first and (self.mode == 2 or at_start):
+                self.frames += 1  # however the transfers were chunked
                 if self.mode == 2:
                     self.frames_done = self.frames
         else:

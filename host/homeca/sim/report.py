@@ -1,7 +1,7 @@
 """Run the firmware on a unix-port device and measure it: boot time, link
 round trips, and heap (live peak after collection, and the smallest heap the
 firmware still boots and answers in). Every figure is taken after each main-
-loop task has done its work once: a request answered, a sensor sample shown."""
+loop job has done its work once: a request answered, a sensor sample shown."""
 
 from __future__ import annotations
 

@@ -5,16 +5,20 @@ Protocol tests talk to `Dut`; the target decides what is behind it:
   unix32          the same on the 32-bit ESP8266-like interpreter, at the
                   chip's 38 KiB heap
   pty             the same device, driven only through its console pty
-  serial:PORT     a real NodeMCU (console on PORT, HC-05 via --hc05 URL)
+  serial:PORT     a real NodeMCU (console on PORT, HC-05 via --hc05 URL);
+                  serial:PORT1|PORT2|... several, their links URL1|URL2|...
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from homeca.console import Console
+from homeca.console import Console, Pattern
 from homeca.errors import HomecaError
 from homeca.link import Link, LinkError
 from homeca.sim.device import SimDevice
@@ -24,12 +28,17 @@ class DutError(HomecaError):
     pass
 
 
+class NotEnoughBoards(DutError):
+    """More devices wanted on `serial:` than the target names."""
+
+
 SIM_TARGETS = ("unix", "unix32", "pty")
 
 
 class Dut:
     target: str
     sim: SimDevice | None = None  # peripherals and power; None on hardware
+    log_path: Path | None = None  # the device's console log; none kept for hardware
 
     def __init__(self, console_url: str, hc05_url: str | None) -> None:
         self.console_url = console_url
@@ -45,15 +54,19 @@ class Dut:
         if self.hc05_url is None:
             raise DutError(f"{self.target}: no HC-05 link (pass --hc05 URL)")
         if self._link is None:
-            self._link = Link(self.hc05_url)
+            self._link = Link(self.hc05_url, log=self.log_path)
         return self._link
 
     @property
     def console(self) -> Console:
-        """The raw REPL; opening it stops the firmware until reboot()."""
+        """The console; its raw REPL (exec and friends) stops the firmware until reboot()."""
         if self._console is None:
-            self._console = Console(self.console_url)
+            self._console = Console(self.console_url, log=self.log_path)
         return self._console
+
+    def expect(self, pattern: Pattern, timeout: float = 10) -> re.Match[bytes]:
+        """`console.expect`: wait for a regex or literal bytes on the console."""
+        return self.console.expect(pattern, timeout)
 
     def status(self) -> dict[str, Any]:
         return self.link.status()
@@ -106,6 +119,7 @@ class SimDut(Dut):
 
     def __init__(self, sim: SimDevice) -> None:
         self.sim = sim
+        self.log_path = sim.console_log_path
         super().__init__(sim.console.path, sim.hc05.path)
 
     def wait_ready(self, timeout: float = 15) -> None:
@@ -144,20 +158,66 @@ class UnixDut(SimDut):
 
 def open_dut(target: str, workdir: Path, hc05: str | None = None, heapsize: str | None = None,
              name: str = "dut") -> Dut:  # fmt: skip
-    """A ready device for `target` (unix, unix32, pty or serial:PORT)."""
+    """A ready device for `target` (unix, unix32, pty or serial:PORT); on
+    serial:PORT1|PORT2|... the first board."""
+    return open_duts(target, workdir, [name], hc05, heapsize)[0]
+
+
+def open_duts(target: str, workdir: Path, names: Sequence[str], hc05: str | None = None,
+              heapsize: str | None = None) -> list[Dut]:  # fmt: skip
+    """Ready devices, one per name, all on `target`. Simulated ones each have
+    their own state directory, workdir/name, and MAC, and boot side by side;
+    on serial:PORT1|PORT2|... they are the boards in that order, with the
+    links of `hc05` (URL1|URL2|...), and NotEnoughBoards says when the target
+    names fewer than wanted. If one fails to start, all are closed."""
+    boards: list[tuple[str, str | None] | None]
     if target in SIM_TARGETS:
-        interp = "unix32" if target == "unix32" else "unix"
-        sim = SimDevice(workdir / name, name=name, heapsize=heapsize, interpreter=interp).start()
-        dut: Dut = SimDut(sim) if target == "pty" else UnixDut(sim)
-        dut.target = target
+        boards = [None] * len(names)
     elif target.startswith("serial:"):
-        dut = Dut(target.removeprefix("serial:"), hc05)
-        dut.target = "serial"
+        boards = [*serial_boards(target, hc05)]
+        if len(boards) < len(names):
+            raise NotEnoughBoards(
+                f"{len(names)} boards needed, {target!r} names {len(boards)}: give their "
+                "consoles as serial:PORT1|PORT2|... and their links as --hc05 URL1|URL2|..."
+            )
     else:
         raise DutError(f"unknown target {target!r}: unix, unix32, pty or serial:PORT")
-    try:
-        dut.wait_ready()
-    except BaseException:
-        dut.close()
-        raise
+    duts: list[Dut] = []
+    with contextlib.ExitStack() as opened:  # closes every one if any fails
+        for name, board in zip(names, boards, strict=False):
+            dut = _new_dut(target, workdir / name, name, board, heapsize)
+            opened.callback(dut.close)
+            duts.append(dut)
+        for dut in duts:  # simulated devices boot meanwhile, together
+            dut.wait_ready()
+        macs = [dut.sim.mac.hex() for dut in duts if dut.sim is not None]
+        if len(set(macs)) < len(macs):  # random 24 bits each: most unlikely
+            raise DutError(f"two simulated devices drew the same MAC: {macs}")
+        opened.pop_all()
+    return duts
+
+
+def _new_dut(target: str, state_dir: Path, name: str, board: tuple[str, str | None] | None,
+             heapsize: str | None) -> Dut:  # fmt: skip
+    """Started, not yet ready: a board (console, link), or else a simulated device."""
+    if board is not None:
+        dut = Dut(*board)
+        dut.target = "serial"
+        return dut
+    interp = "unix32" if target == "unix32" else "unix"
+    sim = SimDevice(state_dir, name=name, heapsize=heapsize, interpreter=interp).start()
+    dut = SimDut(sim) if target == "pty" else UnixDut(sim)
+    dut.target = target
     return dut
+
+
+def serial_boards(target: str, hc05: str | None) -> list[tuple[str, str | None]]:
+    """(console, HC-05 link) of each board of serial:PORT1|PORT2|...; the
+    links are `hc05` split likewise, one per board, or none at all."""
+    ports = target.removeprefix("serial:").split("|")
+    links = hc05.split("|") if hc05 else None
+    if not all(ports) or (links is not None and (len(links) != len(ports) or not all(links))):
+        raise DutError(
+            f"{target!r} with --hc05 {hc05!r}: one console and one link per board, separated by |"
+        )
+    return [(port, links[i] if links else None) for i, port in enumerate(ports)]

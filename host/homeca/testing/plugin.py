@@ -1,17 +1,19 @@
-"""pytest plugin: `--target` picks the device behind the `dut` fixture.
+"""pytest plugin: `--target` picks the devices behind the `dut` and `duts` fixtures.
 
 Protocol tests are written once against `dut` and run on the unix-port device
 (default), on its console pty exactly like hardware, or on a real board.
+Tests with several parties take `duts` and call it: `a, b, c = duts(3)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from homeca.interpreters import InterpreterMissing, interpreter
-from homeca.testing.dut import Dut, open_dut
+from homeca.testing.dut import Dut, NotEnoughBoards, open_dut, open_duts
 from homeca.testing.tools import need
 
 
@@ -21,10 +23,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default="unix",
         help="device under test: unix (default), unix32 (the 32-bit ESP8266-like build, "
-        "38k heap), pty, or serial:/dev/ttyUSB0 for a real NodeMCU; a comma-separated "
-        "list runs each device test on every target",
+        "38k heap), pty, or serial:/dev/ttyUSB0 for a real NodeMCU (serial:PORT1|PORT2|... "
+        "for several, as tests with several devices need); a comma-separated list runs each "
+        "device test on every target",
     )
-    group.addoption("--hc05", default=None, help="serial URL of the real board's HC-05 link")
+    group.addoption(
+        "--hc05",
+        default=None,
+        help="serial URL of the real board's HC-05 link (URL1|URL2|... for several boards)",
+    )
     group.addoption("--heapsize", default=None, help="unix-port heap (default 64k; 38k on unix32)")
 
 
@@ -35,13 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "dut" in metafunc.fixturenames:
+    if "target" in metafunc.fixturenames:
         targets = [t.strip() for t in metafunc.config.getoption("--target").split(",")]
-        metafunc.parametrize("dut", [t for t in targets if t], indirect=True)
+        metafunc.parametrize("target", [t for t in targets if t], indirect=True)
 
 
 @pytest.fixture
-def dut(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dut]:
+def target(request: pytest.FixtureRequest) -> str:
+    """One of --target's targets, usable on this machine for this test."""
     target = request.param
     if request.node.get_closest_marker("sim") and target.startswith("serial:"):
         pytest.skip("needs the simulator's peripheral and power control: no such wires to hardware")
@@ -50,6 +58,13 @@ def dut(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             interpreter("unix32").command()
         except InterpreterMissing as e:
             need(False, f"unix32: {e}")
+    return target
+
+
+@pytest.fixture
+def dut(
+    target: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dut]:
     opt = request.config.getoption
     device = open_dut(
         target, tmp_path_factory.mktemp("dut"), hc05=opt("--hc05"), heapsize=opt("--heapsize")
@@ -58,3 +73,30 @@ def dut(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         yield device
     finally:
         device.close()
+
+
+@pytest.fixture
+def duts(
+    target: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[int], tuple[Dut, ...]]]:
+    """`duts(n)`: n ready, independent devices on the target. Simulated ones
+    (dut1, dut2, ...) each have their own directory and MAC and boot side by
+    side; on serial:PORT1|PORT2|... the first n boards, and the test skips when
+    fewer are given. All are closed at teardown, also when one failed to start."""
+    opt = request.config.getoption
+    with contextlib.ExitStack() as opened:
+
+        def open_n(n: int) -> tuple[Dut, ...]:
+            names = [f"dut{i}" for i in range(1, n + 1)]
+            try:
+                devices = open_duts(
+                    target, tmp_path_factory.mktemp("duts"), names, hc05=opt("--hc05"),
+                    heapsize=opt("--heapsize"),
+                )  # fmt: skip
+            except NotEnoughBoards as e:
+                pytest.skip(str(e))
+            for device in devices:
+                opened.callback(device.close)
+            return tuple(devices)
+
+        yield open_n
