@@ -27,11 +27,12 @@ def interface(board: str) -> dict[str, tuple[str, ...] | None]:
         elif isinstance(node, ast.ClassDef):
             found[node.name] = None
     skip = PRIVATE.get(board, set())
-    # Pin numbers and buffer sizes are the board's own business.
+    # Pin numbers, buffer sizes and flash offsets are the board's own business.
+    own = ("PIN_", "HC05_", "UART_", "FLASH_")
     return {
         k: v
         for k, v in found.items()
-        if not k.startswith("_") and k not in skip and not k.startswith(("PIN_", "HC05_", "UART_"))
+        if not k.startswith("_") and k not in skip and not k.startswith(own)
     }
 
 

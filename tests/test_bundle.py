@@ -187,9 +187,13 @@ def test_mpy_cross_errors_carry_its_message(tmp_path: Path) -> None:
 # The nodemcu_v3 boot.py on the unix port: its ROMFS image mounted at /rom,
 # sys.path as MicroPython 1.25's _boot.py leaves it (no /rom/lib) or as later
 # versions do, and stand-ins for the ESP8266-only `esp` and `network` modules
-# that record the native-code region and the access point switched off.
+# that record the native-code region and the access point switched off, and
+# for the `machine` classes the board module imports.
 BOOT_NODEMCU = """
 import sys, vfs
+class machine:
+    I2C = UART = Pin = None
+sys.modules["machine"] = machine
 class esp:
     calls = []
     def osdebug(x): esp.calls.append(("osdebug", x))
@@ -205,8 +209,7 @@ with open(IMAGE, "rb") as f:
     vfs.mount(vfs.VfsRom(f.read()), "/rom")
 sys.path[:] = PATH
 exec(open(BOOT).read())
-from nodefw import ecc as e
-print(sys.path.index("/rom/lib") == sys.path.index("/rom") + 1, e.NATIVE, esp.calls)
+print(sys.path.index("/rom/lib") == sys.path.index("/rom") + 1, esp.calls)
 """
 
 
@@ -221,9 +224,14 @@ def test_nodemcu_boot_finds_the_firmware_in_rom(tmp_path: Path, path: list[str])
     )
     proc = run_micropython("-c", code)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.split("\n")[-2] == (
-        "True False [('osdebug', None), ('wlan', 1, False), ('native', 1015808, 32768)]"
+    # The native code region is board.py's (0xF8000, 32 KiB); without an ecc
+    # module the board's NATIVE_ECC refuses the fallback, and boot.py says so.
+    lines = proc.stdout.split("\n")
+    assert lines[-2] == (
+        "True [('osdebug', None), ('wlan', 1, False), ('native', 1015808, 32768)]"
     ), proc.stdout
+    assert lines[-3].startswith("boot: ecc not loaded (deploy rom.img"), proc.stdout
+    assert "native ecc module not loaded" in lines[-3], proc.stdout
 
 
 def test_failed_build_keeps_the_previous_bundle(
@@ -297,24 +305,23 @@ for n in MODS:
 """
 
 
-STARTUP = ROOT / "boards" / "unix_sim" / "startup.py"
+RESET = ROOT / "boards" / "unix_sim" / "reset.py"  # what startup.py runs first
 
 
 def import_all(
     mods: list[str], cwd: Path, path: list[str], heapsize: str, rom: Path | None = None
 ) -> dict | None:
     """The import script's figures, or None when the heap is too small. With
-    `rom`, the board's startup.py first maps and mounts that ROMFS image (the
-    flash at "/" is the empty `cwd`, so it runs no boot.py or main.py)."""
+    `rom`, the board's reset (startup.py's first step) maps and mounts that
+    ROMFS image (the flash at "/" is the empty `cwd`: no boot.py or main.py)."""
     code = f"MODS = {mods!r}\n{IMPORT_ALL}"
     env = {"MICROPYPATH": os.pathsep.join(path)}
     if rom is not None:
-        code = STARTUP.read_text() + code
+        code = RESET.read_text() + code
         env.update(
             HOMECA_SIM_ROM=str(rom),
             HOMECA_SIM_FLASH=str(cwd),
             HOMECA_SIM_SIMFLASH=str(ensure_simflash(INTERPRETERS["unix"])),
-            HOMECA_SIM_MODE="raw",
         )
     proc = run_micropython("-c", code, heapsize=heapsize, cwd=cwd, env=env)
     output = proc.stdout + proc.stderr

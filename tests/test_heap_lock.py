@@ -173,11 +173,12 @@ def test_hot_paths_allocate_nothing(tmp_path: Path, interp: str) -> None:
 
 # The budget: at most 28 KB live through the whole lifecycle on unix32 at the
 # chip's 38 KiB, with today's platform at no more than 20 KB of it. Measured:
-# 30.9 KB before the diet, 24.8-25.0 KB now (no asyncio, the OLED drawn a page
-# at a time, private constants), so the target is not met yet (the table of
-# `make report` shows where the bytes go). This ratchet keeps it from growing
-# meanwhile; lower it as the platform shrinks, never raise it.
-PLATFORM_PEAK_NOW = 26 * 1024
+# 30.9 KB before the diet, 24.2-24.5 KB now (no asyncio, the OLED drawn a page
+# at a time, private constants, the sim's reset code freed), so the target is
+# not met yet (the table of `make report` shows where the bytes go). This
+# ratchet keeps it from growing meanwhile; lower it as the platform shrinks,
+# never raise it.
+PLATFORM_PEAK_NOW = 25 * 1024 + 512
 BUDGET = 28 * 1024
 
 

@@ -20,10 +20,19 @@ PIN_HC05_STATE = const(12)  # D6: HC-05 STATE, high while a phone is connected
 PIN_HC05_RX = const(13)  # D7: ESP RX <- HC-05 TXD
 PIN_HC05_TX = const(15)  # D8: ESP TX -> HC-05 RXD
 PIN_HC05_KEY = const(16)  # D0: HC-05 KEY/EN, high for AT command mode
-HC05_AT_BAUD = const(38400)
-HC05_BAUD = const(9600)
+HC05_AT_BAUD = const(38400)  # the HC-05's AT command mode (KEY high at its power-up)
+HC05_BAUD = const(9600)  # data mode: the link to the phone or host
 NATIVE_ECC = True  # the pure-Python curves take seconds per operation here: never fall back
-UART_RXBUF = const(1024)
+UART_RXBUF = const(1024)  # bytes UART0 buffers between reads of the HC-05 link
+
+# Flash layout of MicroPython's ESP8266_GENERIC FLASH_2M_ROMFS firmware (offsets
+# in the 4 MiB flash; README.md, "Flash layout"), written only here: boot.py uses
+# them, the host reads them (homeca.boards) for the bundle's image capacity, and
+# a test holds the simulator's C flash window to them. The writable LittleFS at
+# "/" starts at FLASH_ROMFS_END.
+FLASH_ROMFS_START = const(0xB0000)  # the ROMFS partition, mounted at /rom
+FLASH_ROMFS_END = const(0x100000)  # end of that partition (exclusive)
+FLASH_NATIVE_CODE_START = const(0xF8000)  # its last 32 KiB: native code (boot.py), not the image
 
 
 def mac():

@@ -13,15 +13,21 @@ network.WLAN(network.AP_IF).active(False)
 if "/rom/lib" not in sys.path:
     sys.path.insert(sys.path.index("/rom") + 1 if "/rom" in sys.path else 1, "/rom/lib")
 # Native code (the ecc module, ~15 KB) goes to flash: only ~500 bytes of IRAM
-# are free. The FLASH_2M_ROMFS firmware's ROMFS partition is 0xB0000-0x100000;
-# the bundle's image stops short of its last 32 KiB, which hold the native
-# code and are rewritten at every load.
-esp.set_native_code_location(0xF8000, 0x8000)
-gc.collect()
-# Load ecc now, while the heap still has one block as big as its code. Any
-# failure (no image, no room: MemoryError, a bad .mpy: ValueError) is reported
-# and boot goes on, so main.py still runs; the firmware then shows the fault.
+# are free. The bundle's image stops short of the ROMFS partition's last 32 KiB
+# (board.FLASH_NATIVE_CODE_START up to FLASH_ROMFS_END), which hold the native
+# code and are rewritten at every load. `board` is /rom/board.mpy: importable
+# here because the firmware mounts /rom and puts it on sys.path before boot.py.
+# Then load ecc, while the heap still has one block as big as its code. Any
+# failure (no image: ImportError, no room: MemoryError, a bad .mpy: ValueError)
+# is reported and boot goes on, so main.py still runs; the firmware then shows
+# the fault.
 try:
+    import board
+
+    esp.set_native_code_location(
+        board.FLASH_NATIVE_CODE_START, board.FLASH_ROMFS_END - board.FLASH_NATIVE_CODE_START
+    )
+    gc.collect()
     from nodefw import ecc  # noqa: F401
 except Exception as e:
     print("boot: ecc not loaded (deploy rom.img: mpremote romfs deploy):", repr(e))

@@ -1,39 +1,14 @@
 # The unix_sim board's reset path: what the ESP8266's C startup does before and
 # around boot.py and main.py. The simulator runs `micropython -i startup.py`, so
-# the REPL follows, as on a board. The firmware is a ROMFS image mounted at
-# /rom, as MicroPython's ESP8266 FLASH_2M_ROMFS firmware mounts its partition,
-# and the device filesystem (the simulated flash) is mounted at "/".
+# the REPL follows, as on a board. This file stays alive under main.py, so it
+# is small: the reset itself (map the ROMFS image, mount it and the flash) is
+# reset.py beside it, exec'd so that its compiled code is freed afterwards.
 import os
 import sys
-import vfs
 
-
-def _map_rom(image):
-    # The image goes into the simflash module's window, which lies outside the
-    # GC heap like memory-mapped flash: bytecode imported from it runs in place.
-    import uctypes
-
-    mod = os.getenv("HOMECA_SIM_SIMFLASH")
-    sys.path[:] = [mod[: mod.rfind("/")]]
-    import simflash
-
-    addr, size = simflash.window()
-    del sys.modules["simflash"]
-    n = os.stat(image)[6]
-    if n > size:
-        raise OSError("ROMFS image of %d bytes over the %d-byte partition" % (n, size))
-    rom = uctypes.bytearray_at(addr, n)
-    with open(image, "rb") as f:
-        f.readinto(rom)
-    return rom
-
-
-def _mount(rom):
-    # The host's filesystem is out of reach once "/" is mounted: map first.
-    vfs.mount(vfs.VfsPosix(os.getenv("HOMECA_SIM_FLASH")), "/")
-    vfs.mount(vfs.VfsRom(rom), "/rom")
-    sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
-    os.chdir("/")
+with open(sys.argv[0][: sys.argv[0].rfind("/") + 1] + "reset.py") as _f:
+    exec(_f.read())
+del _f
 
 
 def _run(name):
@@ -45,8 +20,6 @@ def _run(name):
     exec(src, globals())
 
 
-_mount(_map_rom(os.getenv("HOMECA_SIM_ROM")))
-del _mount, _map_rom
 _run("boot.py")
 # After a soft reset from the raw REPL a board runs boot.py only. The
 # simulator's "profile" mode runs the heap profile instead of main.py.

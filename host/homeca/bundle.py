@@ -43,6 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
+from homeca.boards import NODEMCU, rom_image_capacity, romfs_size
 from homeca.errors import HomecaError
 from homeca.tools import venv_tool
 from nodefw import config
@@ -79,18 +80,27 @@ class BoardSpec:
     other_archs: tuple[str, ...] = ()  # the same board on another interpreter (build_bundle arch=)
     skip_firmware: tuple[str, ...] = ()  # nodefw modules (package-relative) not deployed
     skip_board: tuple[str, ...] = ()  # board files that are not device files
-    rom_capacity: int = 320 * 1024  # bytes of ROMFS partition the image may use
+    rom_capacity: int = field(kw_only=True)  # bytes of ROMFS partition the image may use
 
 
 BOARDS: dict[str, BoardSpec] = {
     # simctl: the simulator's wire messages, imported only by boards/unix_sim.
-    # FLASH_2M_ROMFS: the partition is 320 KiB at flash 0xB0000; its last
-    # 32 KiB (0xF8000) hold the native code boot.py places there.
-    "nodemcu_v3": BoardSpec("xtensa", skip_firmware=("simctl.py",), rom_capacity=288 * 1024),
-    # startup.py is the unix port's stand-in for the C startup: the simulator
-    # runs it as the interpreter's script, it is not on the device filesystem.
-    # x86: the same board on the 32-bit ESP8266-like interpreter (unix32).
-    "unix_sim": BoardSpec("x64", other_archs=("x86",), skip_board=("startup.py",)),
+    # The image may fill the ROMFS partition up to the native code boot.py
+    # places in its last 32 KiB (the figures: boards/nodemcu_v3/board.py).
+    NODEMCU: BoardSpec(
+        "xtensa", skip_firmware=("simctl.py",), rom_capacity=rom_image_capacity(NODEMCU)
+    ),
+    # startup.py (and reset.py, which it runs) is the unix port's stand-in for
+    # the C startup: the simulator runs it as the interpreter's script, it is
+    # not on the device filesystem.
+    # x86: the same board on the 32-bit ESP8266-like interpreter (unix32). Its
+    # flash window (boards/unix_sim/simflash) is the whole partition it simulates.
+    "unix_sim": BoardSpec(
+        "x64",
+        other_archs=("x86",),
+        skip_board=("startup.py", "reset.py"),
+        rom_capacity=romfs_size(NODEMCU),
+    ),
 }
 
 

@@ -14,11 +14,12 @@ from typing import Any, NamedTuple
 
 import serial
 
+from homeca.boards import NODEMCU, board_int
 from homeca.errors import HomecaError
 from homeca.expect import TAIL, ExpectTimeout
 from nodefw import messages, wire
 
-HC05_BAUD = 9600
+HC05_BAUD = board_int(NODEMCU, "HC05_BAUD")  # the device's side of the link
 
 
 class LinkError(HomecaError):

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from homeca import BOARDS_DIR, interpreters
+from homeca.boards import NODEMCU, board_int
 from homeca.bundle import config_text
 from homeca.errors import HomecaError
 from homeca.sim.hc05 import Hc05Model
@@ -35,7 +36,7 @@ ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
 _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 _FRIENDLY_BANNER = b'Type "help()" for more information.'
 _SOFT_REBOOT = b"MPY: soft reboot\r\n"
-UART_RXBUF = 1024  # the firmware's planned UART rxbuf on the ESP8266
+UART_RXBUF = board_int(NODEMCU, "UART_RXBUF")  # the ESP8266's UART rxbuf, as the board opens it
 _CRASH_LIMIT = 5  # crashes within _CRASH_WINDOW seconds stop the device
 _CRASH_WINDOW = 10.0
 
@@ -167,7 +168,7 @@ class SimDevice:
         self._ctl_dec = wire.Decoder(wire.MAX_BODY)
         self._dev_hc05: socket.socket | None = None
         self._link_up = False
-        self._log = open(self.console_log_path, "ab")  # noqa: SIM115
+        self._log = open(self.console_log_path, "ab", buffering=0)  # noqa: SIM115 - complete at any time
         self._stop.clear()
         self.power_on(mode)
         self._thread = threading.Thread(target=self._io_loop, name=f"sim-{self.name}", daemon=True)

@@ -1,0 +1,75 @@
+"""Board facts for the host, read from the boards' own modules.
+
+A board's figures (UART baud and buffer, flash offsets) are written once, as
+module-level constants of boards/<board>/board.py, the MicroPython module the
+device imports as `board`. The host never imports that module (it needs
+`machine`); it reads the constants from the source with `ast`. Only
+`NAME = const(<int literal>)` and `NAME = <int literal>` are read: anything
+else for a name asked for is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from homeca import BOARDS_DIR
+from homeca.errors import HomecaError
+
+NODEMCU = "nodemcu_v3"  # the real board, which the simulator (unix_sim) stands in for
+
+
+def board_file(board: str) -> Path:
+    return BOARDS_DIR / board / "board.py"
+
+
+def read_int(path: Path, name: str) -> int:
+    """The integer `name` is assigned at module level in `path`."""
+    try:
+        tree = ast.parse(path.read_text(), filename=str(path))
+    except (OSError, SyntaxError, ValueError) as e:
+        raise HomecaError(f"cannot read board constants from {path}: {e}") from e
+    values = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+    ]
+    if not values:
+        raise HomecaError(f"{path} has no module-level {name}")
+    if len(values) > 1:
+        raise HomecaError(f"{path} assigns {name} {len(values)} times")
+    value = values[0]
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "const"
+        and len(value.args) == 1
+        and not value.keywords
+    ):
+        value = value.args[0]
+    if not (
+        isinstance(value, ast.Constant)
+        and isinstance(value.value, int)
+        and not isinstance(value.value, bool)
+    ):
+        raise HomecaError(
+            f"{path}:{value.lineno}: {name} is not an integer literal "
+            f"(only {name} = const(<int>) or {name} = <int> are read)"
+        )
+    return value.value
+
+
+def board_int(board: str, name: str) -> int:
+    """The integer constant `name` of the board's board.py."""
+    return read_int(board_file(board), name)
+
+
+def romfs_size(board: str = NODEMCU) -> int:
+    """Bytes in the board's ROMFS partition."""
+    return board_int(board, "FLASH_ROMFS_END") - board_int(board, "FLASH_ROMFS_START")
+
+
+def rom_image_capacity(board: str = NODEMCU) -> int:
+    """Bytes of the ROMFS partition an image may use: all before the native code."""
+    return board_int(board, "FLASH_NATIVE_CODE_START") - board_int(board, "FLASH_ROMFS_START")
