@@ -63,7 +63,7 @@ def run():
         now = _live()
         _say("job", job.name, now - before)
         before = now
-    app.run_job(dev, dev.jobs[-1])  # housekeeping: the firmware's own peak
+    dev.sample_heap()  # the firmware's own peak, once every job has run
     _say("peak", "lifecycle", dev.heap_peak)
     _say("total", "live", _live())
     import micropython

@@ -27,6 +27,7 @@ _RESTART_MAX_MS = const(60000)
 _STABLE_MS = const(60000)
 _IDLE_MS = const(1000)  # the longest sleep of the main loop
 _DRAW_MS = const(100)  # how often the display looks for a change
+_HOUSEKEEPING_MS = const(1000)
 _FAIL_TEXT = const(48)  # STATUS last_fail
 # Not small ints on the chip: module globals, made once.
 _U32 = 0xFFFFFFFF  # a U32's maximum; as STATUS dht_age: no good reading yet
@@ -62,7 +63,6 @@ class Device:
         self.link = None  # the Hc05Link while the link job runs
         self.link_bad = 0  # corrupt frames on earlier Hc05Links (link job restarts)
         self.sensor = None  # the Dht22 driver once the sensor job runs
-        self.reading = None  # its Reading
         self.screen = None  # the Screen once the display job runs
         self.good_ms = 0  # uptime at the last good reading
         self.restarts = 0  # job failures since boot
@@ -115,8 +115,10 @@ class Device:
 
     def shown_reading(self):
         """(status, tenths degC, tenths %RH) for the screen, or None."""
-        r = self.reading
-        return None if r is None else (r.status, r.temp_med, r.hum_med)
+        if self.sensor is None:
+            return None
+        r = self.sensor.reading
+        return (r.status, r.temp_med, r.hum_med)
 
     def handle(self, buf, start, n, out):
         """Answer the request body buf[start:start + n] with a reply body at
@@ -152,7 +154,7 @@ class Device:
     def _status(self, rid, fields, out):
         # One assignment each: unpacking four values would build a tuple.
         uptime = self.uptime_ms()
-        r = self.reading
+        r = None if self.sensor is None else self.sensor.reading
         v = self._status_values  # in schema order (messages.SCHEMAS[STATUS])
         if r is None:
             dht = m.DHT_NONE
@@ -212,7 +214,6 @@ def start_sensor(dev):
     from nodefw.drivers import dht22
 
     dev.sensor = dht22.Dht22(board.dht22(), period_ms=dev.dht_period_ms)
-    dev.reading = dev.sensor.reading
 
 
 def sense(dev):
@@ -232,7 +233,7 @@ def start_display(dev):
     from nodefw.drivers.ssd1306 import SSD1306
     from nodefw.screen import Screen
 
-    dev.screen = None
+    dev.screen = None  # a restart: the old one can be collected for the new one
     dev.screen = Screen(SSD1306(board.i2c()))
     dev.changed = True
 
@@ -249,7 +250,7 @@ def display(dev):
 def housekeeping(dev):
     dev.uptime_ms()
     dev.sample_heap()
-    return 1000
+    return _HOUSEKEEPING_MS
 
 
 def run_job(dev, job):

@@ -11,6 +11,7 @@ else for a name asked for is an error naming the file.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 from homeca import BOARDS_DIR
@@ -23,18 +24,25 @@ def board_file(board: str) -> Path:
     return BOARDS_DIR / board / "board.py"
 
 
-def read_int(path: Path, name: str) -> int:
-    """The integer `name` is assigned at module level in `path`."""
+@cache
+def _assignments(path: Path) -> dict[str, list[ast.expr]]:
+    # Each board.py is parsed once, however many figures are read from it.
     try:
         tree = ast.parse(path.read_text(), filename=str(path))
     except (OSError, SyntaxError, ValueError) as e:
         raise HomecaError(f"cannot read board constants from {path}: {e}") from e
-    values = [
-        node.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
-    ]
+    values: dict[str, list[ast.expr]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    values.setdefault(t.id, []).append(node.value)
+    return values
+
+
+def read_int(path: Path, name: str) -> int:
+    """The integer `name` is assigned at module level in `path`."""
+    values = _assignments(path).get(name, [])
     if not values:
         raise HomecaError(f"{path} has no module-level {name}")
     if len(values) > 1:

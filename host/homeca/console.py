@@ -107,7 +107,7 @@ class Console:
         deadline = time.monotonic() + timeout
         saved, ser.timeout = ser.timeout, 0.05  # short reads: the deadline holds
         try:
-            while not (m := rx.search(bytes(self._rx))):  # a copy: the match outlives _rx
+            while not (m := rx.search(self._rx)):
                 if time.monotonic() >= deadline:
                     raise ConsoleTimeout(
                         self.url, _describe(pattern), timeout, self._rx, self._rx_total,
@@ -119,7 +119,7 @@ class Console:
                 del self._rx[:-_EXPECT_HELD]
         finally:
             ser.timeout = saved
-        del self._rx[: m.end()]
+        self._rx = self._rx[m.end() :]  # a new buffer: the match keeps the old one whole
         self._rx_total = len(self._rx)
         return m
 
