@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS = ("nodemcu_v3", "unix_sim")
 # Board-specific helpers the firmware never calls (the simulator's wires).
-PRIVATE = {"unix_sim": {"simbus", "SimI2C", "SimButton", "OLED_ADDR"}}
+PRIVATE = {"unix_sim": {"simbus", "SimBus", "OLED_ADDR"}}
 
 
 def interface(board: str) -> dict[str, tuple[str, ...] | None]:

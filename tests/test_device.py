@@ -10,7 +10,7 @@ import pytest
 import nodefw
 from homeca.link import DeviceError, LinkError
 from homeca.testing.dut import Dut
-from nodefw import messages, wire
+from nodefw import messages, wirebytes
 
 
 def test_status_describes_the_device(dut: Dut) -> None:
@@ -29,7 +29,7 @@ def test_status_describes_the_device(dut: Dut) -> None:
 def test_unknown_message_type_gets_404(dut: Dut) -> None:
     link = dut.link
     assert 0x3E not in messages.SCHEMAS
-    link.send_raw(wire.frame(wire.encode(0x3E, 77, (), {})))
+    link.send_raw(wirebytes.frame(wirebytes.encode(0x3E, 77, (), {})))
     with pytest.raises(DeviceError) as err:
         link.receive(77)
     assert err.value.code == messages.E_UNKNOWN_TYPE
@@ -37,8 +37,8 @@ def test_unknown_message_type_gets_404(dut: Dut) -> None:
 
 def test_malformed_request_gets_400_and_link_survives(dut: Dut) -> None:
     link = dut.link
-    body = wire.encode(messages.STATUS_REQ, 9, (), {}) + b"\x00"  # trailing byte
-    link.send_raw(wire.frame(body))
+    body = wirebytes.encode(messages.STATUS_REQ, 9, (), {}) + b"\x00"  # trailing byte
+    link.send_raw(wirebytes.frame(body))
     with pytest.raises(DeviceError) as err:
         link.receive(9)
     assert err.value.code == messages.E_BAD_REQUEST
@@ -48,7 +48,7 @@ def test_malformed_request_gets_400_and_link_survives(dut: Dut) -> None:
 
 def test_garbage_on_the_link_is_skipped_and_counted(dut: Dut) -> None:
     link = dut.link
-    good = wire.frame(messages.encode(messages.STATUS_REQ, 1, {}))
+    good = wirebytes.frame(messages.encode(messages.STATUS_REQ, 1, {}))
     corrupt = bytearray(good)
     corrupt[-1] ^= 0xFF
     link.send_raw(os.urandom(300).replace(b"\xf3", b"") + bytes(corrupt) + b"\x00\xf3\x8c")

@@ -18,7 +18,7 @@ from homeca.link import Link, LinkTimeout, Message
 from homeca.sim.device import SimError
 from homeca.testing import dut as dut_module
 from homeca.testing.dut import Dut, DutError, NotEnoughBoards, open_duts, serial_boards
-from nodefw import messages, wire
+from nodefw import messages, wire, wirebytes
 
 BANNER = r"HomeCA node fw (\S+) board \S+ serial "  # a regex; bytes are literal
 
@@ -92,7 +92,7 @@ def test_link_expect_timeout_shows_frames_counters_and_the_log(dut: Dut) -> None
 
 
 def test_link_expect_counts_garbage_and_corrupt_frames_on_a_loopback(tmp_path: Path) -> None:
-    good = wire.frame(messages.encode(messages.STATUS_REQ, 7, {}))
+    good = wirebytes.frame(messages.encode(messages.STATUS_REQ, 7, {}))
     corrupt = bytearray(good)
     corrupt[-1] ^= 0xFF
     junk = b"noise\x00"

@@ -14,7 +14,7 @@ import pytest
 from homeca.link import Link
 from homeca.sim.device import SimDevice
 from homeca.sim.report import parse_size, wait_sensor
-from nodefw import messages, wire
+from nodefw import messages, wirebytes
 
 pytestmark = pytest.mark.sim
 
@@ -117,7 +117,7 @@ def test_a_failing_job_is_logged_and_restarted_while_the_device_answers(
 
 
 def test_a_partial_frame_is_dropped_when_the_phone_disconnects(dev: SimDevice) -> None:
-    request = wire.frame(messages.encode(messages.STATUS_REQ, 5, {}))
+    request = wirebytes.frame(messages.encode(messages.STATUS_REQ, 5, {}))
     with Link(dev.hc05.path) as link:
         wait_sensor(link)
         link.send_raw(request[:7])  # the phone goes away mid-frame

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from homeca.console import ConsoleError
-from homeca.link import DeviceError, Link
+from homeca.link import DeviceError, Link, LinkError
 from homeca.sim.device import SimDevice, SimError, dht22_answer
 from homeca.sim.oled import SSD1306Model
 from homeca.sim.report import parse_size, wait_sensor
@@ -186,21 +186,51 @@ def test_a_broken_random_source_puts_the_device_in_fault(tmp_path: Path, fault: 
         assert "rng:" in dev.console_tail()
 
 
-@pytest.mark.parametrize("total", [1025, 1028, 1032])
-def test_a_large_frame_written_in_one_go_arrives_whole(dut: Dut, total: int) -> None:
-    # Frames of 1,025 to 1,032 bytes (bodies of 1,017 to 1,024) pass the HC-05
-    # while the chip reads: only what the chip cannot take waits in its 1 KiB
-    # UART buffer, so nothing is cut off.
-    from nodefw import messages, wire
+def padded_frame(body_len: int) -> bytes:
+    """A frame of an unknown type (0x3E, request 4242) with a body_len-byte body."""
+    from nodefw import wire, wirebytes
 
-    body = wire.encode(0x3E, 4242, (("pad", wire.BYTES, total - 12),), {"pad": bytes(total - 12)})
-    data = wire.frame(body)
-    assert len(data) == total
-    dut.link.send_raw(data)
+    schema = ("pad", wire.BYTES, body_len - 4)
+    return wirebytes.frame(wirebytes.encode(0x3E, 4242, schema, {"pad": bytes(body_len - 4)}))
+
+
+@pytest.mark.parametrize("body_len", [511, 512])
+def test_the_largest_frames_written_in_one_go_arrive_whole(dut: Dut, body_len: int) -> None:
+    # Bodies up to messages.LINK_MAX_BODY pass the HC-05 whole while the chip
+    # reads 64 bytes at a time.
+    from nodefw import messages
+
+    assert body_len <= messages.LINK_MAX_BODY
+    dut.link.send_raw(padded_frame(body_len))
     with pytest.raises(DeviceError) as err:
         dut.link.receive(4242, timeout=5)
     assert err.value.code == messages.E_UNKNOWN_TYPE
     assert dut.status()["link_bad"] == 0
+
+
+def test_a_body_over_the_link_limit_is_dropped_and_the_link_goes_on(dut: Dut) -> None:
+    from nodefw import messages
+
+    dut.link.send_raw(padded_frame(messages.LINK_MAX_BODY + 1))
+    with pytest.raises(LinkError, match="no answer"):
+        dut.link.receive(4242, timeout=2)
+    assert dut.status()["link_bad"] >= 1  # its header claims more than the link carries
+    assert dut.status()["restarts"] == 0
+
+
+def test_the_host_refuses_to_send_a_body_over_the_link_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from homeca.link import Link
+    from nodefw import messages, wire
+
+    n = messages.LINK_MAX_BODY + 1
+    monkeypatch.setitem(messages.SCHEMAS, 0x3E, ("pad", wire.BYTES, n - 4))
+    with Link("loop://") as link:
+        with pytest.raises(LinkError, match="over the link's 512"):
+            link.send(0x3E, {"pad": bytes(n - 4)})
+        time.sleep(0.1)
+        assert link._port.in_waiting == 0  # nothing was written
 
 
 def test_holding_flash_at_boot_keeps_the_repl(tmp_path: Path) -> None:

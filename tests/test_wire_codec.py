@@ -17,7 +17,7 @@ from binascii import hexlify
 
 from xorshift import Xorshift
 
-from nodefw import messages, simctl, wire
+from nodefw import messages, simctl, wire, wirebytes
 
 # The spec, written out here rather than read from wire.py so a change in the
 # codec shows up as a failing test.
@@ -36,19 +36,19 @@ HEADER = 4  # version, type, request id
 
 # One field of every kind, with both widths of length prefix.
 ALL_KINDS = (
-    ("u8", wire.U8, 0),
-    ("u16", wire.U16, 0),
-    ("u32", wire.U32, 0),
-    ("u64", wire.U64, 0),
-    ("i16", wire.I16, 0),
-    ("i32", wire.I32, 0),
-    ("flag", wire.BOOL, 0),
-    ("raw", wire.BYTES, 3),
-    ("short", wire.VAR, 255),
-    ("long", wire.VAR, 256),
-    ("text", wire.STR, 8),
-    ("note", wire.STR, 300),
-)
+    "u8", wire.U8, 0,
+    "u16", wire.U16, 0,
+    "u32", wire.U32, 0,
+    "u64", wire.U64, 0,
+    "i16", wire.I16, 0,
+    "i32", wire.I32, 0,
+    "flag", wire.BOOL, 0,
+    "raw", wire.BYTES, 3,
+    "short", wire.VAR, 255,
+    "long", wire.VAR, 256,
+    "text", wire.STR, 8,
+    "note", wire.STR, 300,
+)  # fmt: skip
 
 # Every schema the codec must handle: (type, schema), the catalogue first.
 SCHEMAS = [(t, messages.SCHEMAS[t]) for t in sorted(messages.SCHEMAS)]
@@ -62,6 +62,11 @@ def fuzz_iterations():
 
 def fuzz_seed():
     return int(os.getenv("WIRE_FUZZ_SEED") or "20240601")
+
+
+def fields(schema):
+    """A flat schema's (name, kind, size) triples."""
+    return [schema[i : i + 3] for i in range(0, len(schema), 3)]
 
 
 def hx(data):
@@ -88,7 +93,7 @@ def printable(rng, n):
 def extreme_values(schema, high):
     """Every field at its minimum (high=False) or maximum (high=True)."""
     values = {}
-    for name, kind, size in schema:
+    for name, kind, size in fields(schema):
         if kind == wire.BOOL:
             v = high
         elif kind in INT_RANGES:
@@ -106,7 +111,7 @@ def extreme_values(schema, high):
 def random_values(rng, schema):
     """Valid field values, biased towards the boundaries."""
     values = {}
-    for name, kind, size in schema:
+    for name, kind, size in fields(schema):
         r = rng.below(8)
         if kind == wire.BOOL:
             v = r & 1 == 1
@@ -124,7 +129,7 @@ def random_values(rng, schema):
 
 def body_length(schema, values):
     n = 4
-    for name, kind, size in schema:
+    for name, kind, size in fields(schema):
         if kind == wire.BOOL:
             n += 1
         elif kind in INT_SIZES:
@@ -138,7 +143,7 @@ def body_length(schema, values):
 
 def random_message(rng):
     mtype, schema = rng.pick(SCHEMAS)
-    return wire.encode(mtype, rng.below(0x10000), schema, random_values(rng, schema))
+    return wirebytes.encode(mtype, rng.below(0x10000), schema, random_values(rng, schema))
 
 
 def drain(dec):
@@ -147,7 +152,7 @@ def drain(dec):
     errors = 0
     while True:
         try:
-            body = dec.next()
+            body = wirebytes.next_body(dec)
         except Exception as e:
             assert isinstance(e, wire.WireError), "Decoder raised " + repr(e)
             errors += 1
@@ -197,9 +202,9 @@ def status_values():
 
 
 def test_crc32_check_value():
-    assert wire.crc32(b"123456789") == 0xCBF43926
-    assert wire.crc32(b"") == 0
-    assert wire.crc32(b"56789", wire.crc32(b"1234")) == 0xCBF43926
+    assert wirebytes.crc32(b"123456789") == 0xCBF43926
+    assert wirebytes.crc32(b"") == 0
+    assert wirebytes.crc32(b"56789", wirebytes.crc32(b"1234")) == 0xCBF43926
 
 
 def test_crc32_matches_binascii():
@@ -209,8 +214,8 @@ def test_crc32_matches_binascii():
 
     samples = [b"", b"\x00", b"\xff" * 7, b"123456789", bytes(range(256)), os.urandom(1500)]
     for s in samples:
-        assert wire.crc32(s) == binascii.crc32(s)
-        assert wire.crc32(s, 0xDEADBEEF) == binascii.crc32(s, 0xDEADBEEF)
+        assert wirebytes.crc32(s) == binascii.crc32(s)
+        assert wirebytes.crc32(s, 0xDEADBEEF) == binascii.crc32(s, 0xDEADBEEF)
     crc = wire.Crc32()
     crc.update(b"xx123456789yy", 2, 11)
     out = bytearray(6)
@@ -226,7 +231,7 @@ def test_status_req_golden_frame():
     # Pinned bytes: the worked example in docs/wire-format.md.
     body = messages.encode(messages.STATUS_REQ, 0x1234, {})
     assert body == b"\x01\x01\x12\x34"
-    assert wire.frame(body) == b"\xf3\x8c\x00\x04\x01\x01\x12\x34\xa4\x7c\x8e\x57"
+    assert wirebytes.frame(body) == b"\xf3\x8c\x00\x04\x01\x01\x12\x34\xa4\x7c\x8e\x57"
 
 
 def test_every_field_kind_layout():
@@ -244,7 +249,7 @@ def test_every_field_kind_layout():
         "text": "Hi ~",
         "note": "",
     }
-    body = wire.encode(0x77, 5, ALL_KINDS, values)
+    body = wirebytes.encode(0x77, 5, ALL_KINDS, values)
     expected = (
         b"\x01\x77\x00\x05"
         + b"\xab"
@@ -262,13 +267,13 @@ def test_every_field_kind_layout():
     )
     assert body == expected, hx(body)
     assert wire.decode(body, ALL_KINDS) == values
-    assert wire.header(body) == (0x77, 5)
+    assert wirebytes.header(body) == (0x77, 5)
 
 
 def test_length_prefix_width():
     for size, width in ((2, 1), (255, 1), (256, 2), (1000, 2)):
         for kind, value in ((wire.VAR, b"ab"), (wire.STR, "ab")):
-            body = wire.encode(9, 0, (("f", kind, size),), {"f": value})
+            body = wirebytes.encode(9, 0, ("f", kind, size), {"f": value})
             assert body[4:] == b"\x00" * (width - 1) + b"\x02ab", (size, hx(body))
 
 
@@ -277,15 +282,15 @@ def test_roundtrip_every_message_at_extremes():
         for high in (False, True):
             values = extreme_values(schema, high)
             for rid in (0, 1, 0x7FFF, 0xFFFF):
-                body = wire.encode(mtype, rid, schema, values)
+                body = wirebytes.encode(mtype, rid, schema, values)
                 assert len(body) == body_length(schema, values)
-                assert wire.header(body) == (mtype, rid)
+                assert wirebytes.header(body) == (mtype, rid)
                 assert wire.decode(body, schema) == values
                 if mtype in messages.SCHEMAS:
                     assert messages.encode(mtype, rid, values) == body
                     assert messages.decode(body) == (mtype, rid, values)
                 dec = wire.Decoder()
-                dec.feed(wire.frame(body))
+                dec.feed(wirebytes.frame(body))
                 assert drain(dec) == ([body], 0)
 
 
@@ -295,7 +300,7 @@ def test_roundtrip_random_messages():
         for _ in range(60):
             values = random_values(rng, schema)
             rid = rng.below(0x10000)
-            body = wire.encode(mtype, rid, schema, values)
+            body = wirebytes.encode(mtype, rid, schema, values)
             assert len(body) == body_length(schema, values)
             assert wire.decode(body, schema) == values
             if mtype in messages.SCHEMAS:
@@ -313,24 +318,24 @@ def test_status_roundtrip_and_types():
 
 
 def test_decoded_bool_is_bool():
-    body = wire.encode(1, 0, ALL_KINDS, extreme_values(ALL_KINDS, True))
+    body = wirebytes.encode(1, 0, ALL_KINDS, extreme_values(ALL_KINDS, True))
     fields = wire.decode(body, ALL_KINDS)
     assert fields["flag"] is True
-    body = wire.encode(1, 0, ALL_KINDS, extreme_values(ALL_KINDS, False))
+    body = wirebytes.encode(1, 0, ALL_KINDS, extreme_values(ALL_KINDS, False))
     assert wire.decode(body, ALL_KINDS)["flag"] is False
 
 
 def test_encode_accepts_bytes_like_values():
-    schema = (("raw", wire.BYTES, 3), ("var", wire.VAR, 8))
-    plain = wire.encode(1, 0, schema, {"raw": b"abc", "var": b"xyz"})
+    schema = ("raw", wire.BYTES, 3, "var", wire.VAR, 8)
+    plain = wirebytes.encode(1, 0, schema, {"raw": b"abc", "var": b"xyz"})
     for kind in (bytearray, memoryview):
         values = {"raw": kind(b"abc"), "var": kind(b"xyz")}
-        assert wire.encode(1, 0, schema, values) == plain
+        assert wirebytes.encode(1, 0, schema, values) == plain
 
 
 def test_encode_rejects_missing_field():
     values = status_values()
-    for name, _, _ in messages.SCHEMAS[messages.STATUS]:
+    for name, _, _ in fields(messages.SCHEMAS[messages.STATUS]):
         partial = dict(values)
         del partial[name]
         wire_error(messages.encode, messages.STATUS, 0, partial)
@@ -344,25 +349,36 @@ def test_encode_rejects_wrong_types():
         wire.BOOL: (0, 1, None, "True", b"\x01"),
         wire.BYTES: ("abc", None, 3, [1, 2, 3]),
         wire.VAR: ("ab", None, 2, [1, 2]),
-        wire.STR: (b"ab", bytearray(b"ab"), None, 2),
+        wire.STR: (None, 2, ["a", "b"], b"a\x7f", bytearray(b"\x80b"), "caf\xe9"),
     }
-    for name, kind, _ in ALL_KINDS:
+    for name, kind, _ in fields(ALL_KINDS):
         for v in wrong.get(kind, wrong[wire.U8]):
             values = dict(base)
             values[name] = v
-            wire_error(wire.encode, 1, 0, ALL_KINDS, values)
+            wire_error(wirebytes.encode, 1, 0, ALL_KINDS, values)
+
+
+def test_str_fields_take_printable_bytes_as_text():
+    # The device passes its text as bytes: iterating a str on MicroPython
+    # would intern each of its characters.
+    schema = ("text", wire.STR, 8)
+    plain = wirebytes.encode(1, 0, schema, {"text": "node-1~"})
+    for v in (b"node-1~", bytearray(b"node-1~")):
+        assert wirebytes.encode(1, 0, schema, {"text": v}) == plain
+    assert wire.decode(plain, schema) == {"text": "node-1~"}
+    wire_error(wirebytes.encode, 1, 0, schema, {"text": b"123456789"})
 
 
 def test_encode_rejects_out_of_range():
     base = extreme_values(ALL_KINDS, False)
-    for name, kind, _ in ALL_KINDS:
+    for name, kind, _ in fields(ALL_KINDS):
         if kind not in INT_RANGES:
             continue
         lo, hi = INT_RANGES[kind]
         for v in (lo - 1, hi + 1, 1 << 70, -(1 << 70)):
             values = dict(base)
             values[name] = v
-            wire_error(wire.encode, 1, 0, ALL_KINDS, values)
+            wire_error(wirebytes.encode, 1, 0, ALL_KINDS, values)
 
 
 def test_encode_rejects_wrong_lengths():
@@ -379,7 +395,7 @@ def test_encode_rejects_wrong_lengths():
     for name, v in cases:
         values = dict(base)
         values[name] = v
-        wire_error(wire.encode, 1, 0, ALL_KINDS, values)
+        wire_error(wirebytes.encode, 1, 0, ALL_KINDS, values)
     detail = {"code": 500, "detail": "x" * 65}
     wire_error(messages.encode, messages.ERROR, 0, detail)
 
@@ -401,10 +417,10 @@ def test_encode_never_emits_a_body_decode_refuses():
     # A memoryview's len() counts items, not bytes: with a multi-byte format
     # the length check must still see the bytes that get copied.
     wide = memoryview(array.array("H", [0x0101, 0x0202]))  # 2 items, 4 bytes
-    for schema in ((("raw", wire.BYTES, 2), ("n", wire.U8, 0)), (("var", wire.VAR, 8),)):
-        values = {schema[0][0]: wide, "n": 7}
+    for schema in (("raw", wire.BYTES, 2, "n", wire.U8, 0), ("var", wire.VAR, 8)):
+        values = {schema[0]: wide, "n": 7}
         try:
-            body = wire.encode(1, 0, schema, values)
+            body = wirebytes.encode(1, 0, schema, values)
         except Exception as e:
             assert isinstance(e, wire.WireError), repr(e)
             continue
@@ -417,21 +433,21 @@ def test_encode_never_emits_a_body_decode_refuses():
 
 def test_encode_rejects_bad_header_values():
     for mtype, rid in ((-1, 0), (256, 0), (1, -1), (1, 0x10000)):
-        wire_error(wire.encode, mtype, rid, (), {})
+        wire_error(wirebytes.encode, mtype, rid, (), {})
     for mtype in (0x03, 0x7F, 0xFF):
         wire_error(messages.encode, mtype, 0, {})
 
 
 def test_encode_rejects_body_over_max():
-    schema = (("blob", wire.VAR, 2000),)
+    schema = ("blob", wire.VAR, 2000)
     most = wire.MAX_BODY - 6  # header and a 2-byte length prefix
-    assert len(wire.encode(1, 0, schema, {"blob": b"\x00" * most})) == wire.MAX_BODY
-    wire_error(wire.encode, 1, 0, schema, {"blob": b"\x00" * (most + 1)})
+    assert len(wirebytes.encode(1, 0, schema, {"blob": b"\x00" * most})) == wire.MAX_BODY
+    wire_error(wirebytes.encode, 1, 0, schema, {"blob": b"\x00" * (most + 1)})
 
 
 def test_bad_schema_kind():
-    schema = (("x", 99, 0),)
-    wire_error(wire.encode, 1, 0, schema, {"x": 1})
+    schema = ("x", 99, 0)
+    wire_error(wirebytes.encode, 1, 0, schema, {"x": 1})
     wire_error(wire.decode, b"\x01\x01\x00\x00\x00", schema)
 
 
@@ -441,7 +457,11 @@ def test_bad_schema_kind():
 def extreme_bodies():
     for mtype, schema in SCHEMAS:
         for high in (False, True):
-            yield mtype, schema, wire.encode(mtype, 0xA5A5, schema, extreme_values(schema, high))
+            yield (
+                mtype,
+                schema,
+                wirebytes.encode(mtype, 0xA5A5, schema, extreme_values(schema, high)),
+            )
 
 
 def test_decode_rejects_truncation_everywhere():
@@ -464,7 +484,7 @@ def test_decode_rejects_wrong_version():
     body = messages.encode(messages.STATUS, 1, status_values())
     for version in (0, 2, 0x7F, 0xFF):
         bad = bytes([version]) + body[1:]
-        wire_error(wire.header, bad)
+        wire_error(wirebytes.header, bad)
         wire_error(wire.decode, bad, messages.SCHEMAS[messages.STATUS])
         wire_error(messages.decode, bad)
 
@@ -474,7 +494,7 @@ def test_decode_rejects_unknown_type():
         if mtype in messages.SCHEMAS:
             continue
         body = bytes([wire.VERSION, mtype, 0, 7])
-        assert wire.header(body) == (mtype, 7)
+        assert wirebytes.header(body) == (mtype, 7)
         wire_error(messages.decode, body)
 
 
@@ -487,7 +507,7 @@ def test_decode_rejects_overlong_length_prefix():
     body = b"\x01\x00\x00\x01\x01\x90\x40" + b"a" * 64
     assert messages.decode(body)[2]["detail"] == "a" * 64
     # Two-byte prefix.
-    schema = (("blob", wire.VAR, 300),)
+    schema = ("blob", wire.VAR, 300)
     wire_error(wire.decode, b"\x01\x01\x00\x00\x01\x2d" + b"\x00" * 301, schema)
     wire_error(wire.decode, b"\x01\x01\x00\x00\xff\xff" + b"\x00" * 8, schema)
     # A prefix longer than what is left.
@@ -509,7 +529,7 @@ def test_decode_rejects_non_printable_str():
 
 
 def test_decode_rejects_body_over_max():
-    schema = (("blob", wire.VAR, 2000),)
+    schema = ("blob", wire.VAR, 2000)
     most = wire.MAX_BODY - 6
     body = b"\x01\x01\x00\x00" + struct.pack(">H", most) + b"\x00" * most
     assert len(wire.decode(body, schema)["blob"]) == most
@@ -525,7 +545,7 @@ def test_decode_accepts_bytes_like_bodies():
 
 def test_decode_short_header():
     for body in (b"", b"\x01", b"\x01\x01", b"\x01\x01\x00"):
-        wire_error(wire.header, body)
+        wire_error(wirebytes.header, body)
         wire_error(messages.decode, body)
 
 
@@ -534,20 +554,20 @@ def test_decode_short_header():
 
 def test_frame_layout():
     body = messages.encode(messages.STATUS, 0xBEEF, status_values())
-    f = wire.frame(body)
+    f = wirebytes.frame(body)
     n = len(body)
     assert f[:2] == SOF
     assert f[2:4] == bytes([n >> 8, n & 0xFF])
     assert f[4:-4] == body
-    assert f[-4:] == struct.pack(">I", wire.crc32(f[2:4] + body))
+    assert f[-4:] == struct.pack(">I", wirebytes.crc32(f[2:4] + body))
     assert len(f) == n + OVERHEAD
 
 
 def test_frame_rejects_bad_lengths():
-    wire_error(wire.frame, b"\x01\x01\x00")
-    wire_error(wire.frame, b"")
-    wire_error(wire.frame, b"\x01" * (wire.MAX_BODY + 1))
-    assert len(wire.frame(b"\x01" * wire.MAX_BODY)) == wire.MAX_BODY + OVERHEAD
+    wire_error(wirebytes.frame, b"\x01\x01\x00")
+    wire_error(wirebytes.frame, b"")
+    wire_error(wirebytes.frame, b"\x01" * (wire.MAX_BODY + 1))
+    assert len(wirebytes.frame(b"\x01" * wire.MAX_BODY)) == wire.MAX_BODY + OVERHEAD
 
 
 # --- streaming decoder ---------------------------------------------------------
@@ -563,7 +583,7 @@ def test_decoder_rejects_bad_max_body():
 def test_decoder_split_at_every_byte_boundary():
     a = messages.encode(messages.STATUS, 1, status_values())
     b = messages.encode(messages.STATUS_REQ, 2, {})
-    stream = wire.frame(a) + wire.frame(b)
+    stream = wirebytes.frame(a) + wirebytes.frame(b)
     for k in range(len(stream) + 1):
         dec = wire.Decoder()
         dec.feed(stream[:k])
@@ -576,8 +596,8 @@ def test_decoder_split_at_every_byte_boundary():
 
 
 def test_decoder_byte_at_a_time():
-    bodies = [wire.encode(t, 3, s, extreme_values(s, True)) for t, s in SCHEMAS]
-    stream = b"".join(wire.frame(b) for b in bodies)
+    bodies = [wirebytes.encode(t, 3, s, extreme_values(s, True)) for t, s in SCHEMAS]
+    stream = b"".join(wirebytes.frame(b) for b in bodies)
     dec = wire.Decoder()
     assert feed_all(dec, stream, 1) == (bodies, 0)
     assert (dec.dropped, dec.bad) == (0, 0)
@@ -586,7 +606,7 @@ def test_decoder_byte_at_a_time():
 def test_decoder_skips_garbage():
     a = messages.encode(messages.STATUS, 1, status_values())
     b = messages.encode(messages.ERROR, 2, {"code": 404, "detail": "no"})
-    fa, fb = wire.frame(a), wire.frame(b)
+    fa, fb = wirebytes.frame(a), wirebytes.frame(b)
     patterns = (b"", b"\x00", b"\xf3", b"\x8c", b"\xf3\xf3", b"\x8c\xf3", b"\xf3\x00\x8c")
     patterns += (b"hello world\r\n", bytes(range(0xF3)), b"\xf3" * 9)
     for g in patterns:
@@ -601,7 +621,7 @@ def test_decoder_skips_garbage():
 
 def test_decoder_keeps_trailing_sof_byte_across_feeds():
     body = messages.encode(messages.STATUS_REQ, 5, {})
-    f = wire.frame(body)
+    f = wirebytes.frame(body)
     dec = wire.Decoder()
     dec.feed(b"zz" + f[:1])
     assert drain(dec) == ([], 0)
@@ -613,7 +633,7 @@ def test_decoder_keeps_trailing_sof_byte_across_feeds():
 def test_decoder_bit_flip_anywhere_then_recovers():
     a = messages.encode(messages.STATUS, 0x0101, status_values())
     b = messages.encode(messages.STATUS_REQ, 0x0202, {})
-    fa, fb = wire.frame(a), wire.frame(b)
+    fa, fb = wirebytes.frame(a), wirebytes.frame(b)
     flush = b"\x00" * (wire.MAX_BODY + OVERHEAD)  # completes any bogus length
     for i in range(len(fa)):
         for bit in range(8):
@@ -635,7 +655,7 @@ def test_decoder_bit_flip_anywhere_then_recovers():
 
 def test_decoder_resyncs_right_after_bad_sof():
     body = messages.encode(messages.STATUS_REQ, 9, {})
-    f = wire.frame(body)
+    f = wirebytes.frame(body)
     cases = (
         SOF + b"\xff\xff",  # length over max_body
         SOF + b"\x00\x03",  # length under the header size
@@ -657,7 +677,7 @@ def test_decoder_counts_every_byte():
     delivered = 0
     bad_seen = 0
     for _ in range(50):
-        data = wire.frame(random_message(rng))
+        data = wirebytes.frame(random_message(rng))
         if rng.below(3) == 0:
             data = rng.bytes(rng.below(40)) + data
         if rng.below(4) == 0:
@@ -678,7 +698,7 @@ def test_decoder_overflow_is_bounded():
     for max_body in (4, 64, wire.MAX_BODY):
         dec = wire.Decoder(max_body)
         garbage = no_sof0(bytes(range(256))) * 40
-        stream = garbage + wire.frame(body)
+        stream = garbage + wirebytes.frame(body)
         dec.feed(stream)
         # At most the buffer, 2 * (max_body + 8) bytes, is kept...
         assert len(stream) - dec.dropped <= 2 * (max_body + OVERHEAD)
@@ -697,7 +717,7 @@ def test_decoder_chunks_up_to_max_body_lose_nothing():
             body = random_message(rng)
             if len(body) <= max_body:
                 bodies.append(body)
-        stream = b"".join(wire.frame(b) for b in bodies)
+        stream = b"".join(wirebytes.frame(b) for b in bodies)
         dec = wire.Decoder(max_body)
         assert feed_all(dec, stream, max_body) == (bodies, 0)
         assert dec.dropped == 0
@@ -708,7 +728,7 @@ def test_decoder_small_chunks_need_a_small_buffer_and_lose_nothing():
     # room for one partial frame plus one chunk, not two frames.
     rng = Xorshift(11)
     bodies = [random_message(rng) for _ in range(30)]
-    stream = b"".join(wire.frame(b) for b in bodies)
+    stream = b"".join(wirebytes.frame(b) for b in bodies)
     for chunk in (1, 7, 64):
         dec = wire.Decoder(wire.MAX_BODY, chunk)
         assert len(dec.buf) == wire.MAX_BODY + OVERHEAD + chunk
@@ -724,21 +744,21 @@ def test_decoder_rejects_bad_chunk():
 
 
 def test_decoder_max_body_limit():
-    schema = (("blob", wire.VAR, 100),)
-    fits = wire.encode(1, 0, schema, {"blob": b"x" * 11})
-    too_big = wire.encode(1, 0, schema, {"blob": b"x" * 12})
+    schema = ("blob", wire.VAR, 100)
+    fits = wirebytes.encode(1, 0, schema, {"blob": b"x" * 11})
+    too_big = wirebytes.encode(1, 0, schema, {"blob": b"x" * 12})
     assert len(fits) == 16
     dec = wire.Decoder(16)
-    dec.feed(wire.frame(too_big))
+    dec.feed(wirebytes.frame(too_big))
     assert drain(dec) == ([], 1)
-    dec.feed(wire.frame(fits))
+    dec.feed(wirebytes.frame(fits))
     assert drain(dec) == ([fits], 0)
 
 
 def test_decoder_reset():
     a = messages.encode(messages.STATUS, 1, status_values())
     b = messages.encode(messages.STATUS_REQ, 2, {})
-    fa = wire.frame(a)
+    fa = wirebytes.frame(a)
     dec = wire.Decoder()
     dec.feed(fa[:20])
     assert drain(dec) == ([], 0)
@@ -747,7 +767,7 @@ def test_decoder_reset():
     dec.feed(fa[20:])
     got, _ = drain(dec)
     assert got == []
-    dec.feed(wire.frame(b))
+    dec.feed(wirebytes.frame(b))
     got, _ = drain(dec)
     assert got == [b]
     dec.reset()
@@ -757,11 +777,11 @@ def test_decoder_reset():
 def test_decoder_body_is_a_copy():
     b = messages.encode(messages.STATUS_REQ, 2, {})
     dec = wire.Decoder()
-    dec.feed(wire.frame(b))
-    body = dec.next()
+    dec.feed(wirebytes.frame(b))
+    body = wirebytes.next_body(dec)
     assert type(body) is bytes
-    dec.feed(b"\x00" * 100 + wire.frame(messages.encode(messages.STATUS_REQ, 3, {})))
-    dec.next()
+    dec.feed(b"\x00" * 100 + wirebytes.frame(messages.encode(messages.STATUS_REQ, 3, {})))
+    wirebytes.next_body(dec)
     assert body == b
 
 
@@ -811,8 +831,8 @@ def check_body(data, where):
         except Exception as e:
             assert isinstance(e, wire.WireError), where + " wire.decode: " + repr(e)
             continue
-        mtype, rid = wire.header(data)
-        assert wire.encode(mtype, rid, schema, fields) == data, where
+        mtype, rid = wirebytes.header(data)
+        assert wirebytes.encode(mtype, rid, schema, fields) == data, where
 
 
 def check_stream(rng, stream, where):
@@ -838,7 +858,7 @@ def check_stream(rng, stream, where):
     for body in got:
         assert HEADER <= len(body) <= max_body, where
         assert body[0] == wire.VERSION, where
-        assert wire.frame(body) in stream, where + " foreign body " + hx(body)
+        assert wirebytes.frame(body) in stream, where + " foreign body " + hx(body)
         check_body(body, where)
     assert dec.bad == errors, where
     dec.reset()
@@ -864,10 +884,10 @@ def test_fuzz_decoders():
                 data = mutate(rng, data, random_message(rng))
             check_body(data, where)
             framable = HEADER <= len(data) <= wire.MAX_BODY
-            check_stream(rng, wire.frame(data) if framable else data, where)
+            check_stream(rng, wirebytes.frame(data) if framable else data, where)
         elif case == 2:
             # Mutated streams of frames.
-            frames = [wire.frame(random_message(rng)) for _ in range(1 + rng.below(3))]
+            frames = [wirebytes.frame(random_message(rng)) for _ in range(1 + rng.below(3))]
             stream = b"".join(frames)
             for _ in range(1 + rng.below(3)):
                 stream = mutate(rng, stream, rng.pick(frames))
@@ -878,15 +898,15 @@ def test_fuzz_decoders():
             bodies = [random_message(rng) for _ in range(1 + rng.below(3))]
             stream = b""
             for body in bodies:
-                stream += no_sof0(rng.bytes(rng.below(12))) + wire.frame(body)
+                stream += no_sof0(rng.bytes(rng.below(12))) + wirebytes.frame(body)
             stream += no_sof0(rng.bytes(rng.below(12)))
             dec = wire.Decoder()
             assert feed_all(dec, stream, 1 + rng.below(200)) == (bodies, 0), where
             assert dec.bad == 0, where
         else:
             # Splice two frames at random points.
-            fa = wire.frame(random_message(rng))
-            fb = wire.frame(random_message(rng))
+            fa = wirebytes.frame(random_message(rng))
+            fb = wirebytes.frame(random_message(rng))
             stream = fa[: rng.below(len(fa) + 1)] + fb[rng.below(len(fb) + 1) :]
             check_stream(rng, stream + fa, where)
 

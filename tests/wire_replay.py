@@ -15,7 +15,7 @@ max_body).
 import sys
 from binascii import hexlify, unhexlify
 
-from nodefw import messages, wire
+from nodefw import messages, wire, wirebytes
 
 
 def hx(data):
@@ -64,7 +64,7 @@ def stream(chunks, max_body):
         dec.feed(chunk)
         while True:
             try:
-                body = dec.next()
+                body = wirebytes.next_body(dec)
             except Exception as e:
                 out.append("E(" + failure(e) + ")")
                 continue

@@ -1,13 +1,18 @@
 # Board support for the unix-port device: the same interface as
-# boards/nodemcu_v3/board.py, backed by the simulator's peripherals.
+# boards/nodemcu_v3/board.py, backed by the simulator's peripherals. The
+# simulated wires are one socket carrying simctl frames both ways: the
+# peripherals read the latest state the simulator pushed, and nothing here
+# blocks for long. Module and function count are kept low: on the chip the
+# board layer is mostly the firmware's built-in machine module.
 import os
 import select
 import socket
 import struct
+import time
 from binascii import unhexlify
 from micropython import const
 
-from nodefw import simctl
+from nodefw import simctl, wire
 
 NAME = "unix_sim"
 MODEL = "nodemcu-v3-sim"
@@ -16,25 +21,80 @@ OLED_ADDR = const(0x3C)
 _ENODEV = const(19)
 _UART_ANY = const(64)  # what any() reports while the socket is readable
 
-_bus = None
+
+def _connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(struct.pack("<H", socket.AF_UNIX) + path.encode() + b"\0")
+    s.setblocking(False)
+    return s
 
 
-def simbus():
-    global _bus
-    if _bus is None:
-        import simbus as _simbus
+class SimBus:
+    """The simulator's side wires (HOMECA_SIM_CTL)."""
 
-        _bus = _simbus.open_from_env()
-    return _bus
+    def __init__(self, path):
+        self._sock = _connect(path)
+        self._dec = wire.Decoder(64)
+        self.dht = None  # (status, raw 5 bytes) or None before the simulator says
+        self.button = False
+        self.i2c_nack = False  # the OLED does not acknowledge: unplugged
+        self.link = None  # None until the simulator's first state arrives
+        # On connect the simulator sends the wires' state, LINK last: wait for
+        # it (bounded), or a button held at power-on would be missed.
+        deadline = time.ticks_add(time.ticks_ms(), 1000)
+        while self.link is None and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            self.poll()
+            time.sleep_ms(2)
+        if self.link is None:
+            self.link = False
 
+    def poll(self):
+        """Apply what the simulator has sent since the last call."""
+        dec = self._dec
+        while True:
+            data = self._sock.read(64)
+            if not data:
+                return
+            dec.feed(data)
+            while True:
+                try:
+                    n = dec.next_frame()
+                    if not n:
+                        break
+                    mtype = dec.buf[dec.body + 1]
+                    schema = simctl.SCHEMAS.get(mtype)
+                    if schema is None:
+                        continue
+                    f = wire.decode(dec.buf, schema, dec.body, n)
+                except wire.WireError:
+                    continue
+                if mtype == simctl.DHT:
+                    self.dht = (f["status"], f["raw"])
+                elif mtype == simctl.BUTTON:
+                    self.button = f["pressed"]
+                elif mtype == simctl.LINK:
+                    self.link = f["up"]
+                elif mtype == simctl.I2C_NACK:
+                    self.i2c_nack = f["on"]
 
-def mac():
-    """The chip MAC, the device's serial number."""
-    return unhexlify(os.getenv("HOMECA_SIM_MAC"))
+    def send(self, mtype, values, room=16):
+        """Send one message whose fields take at most `room` bytes."""
+        out = bytearray(wire.OVERHEAD + wire.HEADER + room)
+        n = wire.encode_into(out, 4, mtype, 0, simctl.SCHEMAS[mtype], values) - 4
+        mv = memoryview(out)[: wire.frame_into(out, n)]
+        deadline = time.ticks_add(time.ticks_ms(), 2000)
+        while len(mv):
+            n = self._sock.write(mv)
+            if n:
+                mv = mv[n:]
+            elif time.ticks_diff(deadline, time.ticks_ms()) < 0:
+                raise OSError(110, "simulator not reading")
+            else:
+                time.sleep_ms(1)
 
-
-class SimI2C:
-    """machine.I2C's write side; the devices on the bus live in the simulator."""
+    # The bus is also the I2C bus (machine.I2C's write side, the OLED in the
+    # simulator) and the FLASH button's pin (0 while pressed, like the real
+    # pull-up pin): one object, not three, on the chip's heap.
 
     def scan(self):
         return [OLED_ADDR]
@@ -43,9 +103,8 @@ class SimI2C:
         return self.writevto(addr, (buf,), stop)
 
     def writevto(self, addr, vector, stop=True):
-        bus = simbus()
-        bus.poll()
-        if addr != OLED_ADDR or bus.i2c_nack:
+        self.poll()
+        if addr != OLED_ADDR or self.i2c_nack:
             raise OSError(_ENODEV)  # what machine.I2C raises when nobody ACKs
         first = True
         n = 0
@@ -53,23 +112,36 @@ class SimI2C:
             mv = memoryview(buf)
             for i in range(0, len(mv), simctl.I2C_CHUNK):
                 part = mv[i : i + simctl.I2C_CHUNK]
-                bus.send(simctl.I2C_WRITE, {"addr": addr, "first": first, "data": part})
+                self.send(simctl.I2C_WRITE, (addr, first, part), 8 + len(part))
                 first = False
                 n += len(part)
         return n
 
-
-class SimButton:
-    """The FLASH button (GPIO0): 0 while pressed, like the real pull-up pin."""
-
     def value(self):
-        bus = simbus()
-        bus.poll()
-        return 0 if bus.button else 1
+        self.poll()
+        return 0 if self.button else 1
+
+
+_bus = None
+
+
+def simbus():
+    global _bus
+    if _bus is None:
+        path = os.getenv("HOMECA_SIM_CTL")
+        if not path:
+            raise RuntimeError("unix_sim runs under the simulator: homeca sim device")
+        _bus = SimBus(path)
+    return _bus
+
+
+def mac():
+    """The chip MAC, the device's serial number."""
+    return unhexlify(os.getenv("HOMECA_SIM_MAC"))
 
 
 def i2c():
-    return SimI2C()
+    return simbus()
 
 
 def dht22():
@@ -79,7 +151,7 @@ def dht22():
 
 
 def button():
-    return SimButton()
+    return simbus()
 
 
 class _SimUart:
@@ -120,18 +192,14 @@ def hc05():
     global _hc05
     if _hc05 is not None:
         _hc05.close()
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    path = os.getenv("HOMECA_SIM_HC05")
-    s.connect(struct.pack("<H", socket.AF_UNIX) + path.encode() + b"\0")
-    s.setblocking(False)
-    _hc05 = _SimUart(s)
+    _hc05 = _SimUart(_connect(os.getenv("HOMECA_SIM_HC05")))
     return _hc05
 
 
 def hc05_at(on):
     """KEY/EN high: the HC-05 takes AT commands (38400 baud on the real module)
     until it is set low again. Returns the stream to talk on."""
-    simbus().send(simctl.HC05_KEY, {"on": bool(on)})
+    simbus().send(simctl.HC05_KEY, (bool(on),))
     return _hc05 if _hc05 is not None else hc05()
 
 
@@ -171,4 +239,4 @@ def led(on):
 
 def ready():
     """Tell the world the firmware's main loop runs."""
-    simbus().send(simctl.READY, {})
+    simbus().send(simctl.READY, ())

@@ -21,7 +21,6 @@ _MODULES = (
     "nodefw.wire",
     "nodefw.messages",
     "nodefw.simctl",
-    "simbus",
     "board",
     "nodefw.config",
     "nodefw.rng",

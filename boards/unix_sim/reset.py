@@ -3,39 +3,35 @@
 # before boot.py. The firmware is a ROMFS image mounted at /rom, as
 # MicroPython's ESP8266 FLASH_2M_ROMFS firmware mounts its partition, and the
 # device filesystem (the simulated flash) is mounted at "/".
+#
+# Every name in source code is interned for good, even once the code is
+# freed: this runs at top level with few names, which it deletes.
 import os
 import sys
+import vfs
 
+import uctypes
 
-def _map_rom(image):
-    # The image goes into the simflash module's window, which lies outside the
-    # GC heap like memory-mapped flash: bytecode imported from it runs in place.
-    import uctypes
+# The image goes into the simflash module's window, which lies outside the GC
+# heap like memory-mapped flash: bytecode imported from it runs in place.
+path = os.getenv("HOMECA_SIM_SIMFLASH")
+os.chdir(path[: path.rfind("/")])  # short import paths: each is interned
+sys.path[:] = [""]
+import simflash  # noqa: E402 - found once the path is set
 
-    mod = os.getenv("HOMECA_SIM_SIMFLASH")
-    sys.path[:] = [mod[: mod.rfind("/")]]
-    import simflash
+start, end = simflash.window()  # address and size
+del sys.modules["simflash"], simflash
+path = os.getenv("HOMECA_SIM_ROM")
+key = os.stat(path)[6]
+if key > end:
+    raise OSError("ROMFS image of %d bytes over the %d-byte partition" % (key, end))
+data = uctypes.bytearray_at(start, key)
+with open(path, "rb") as file:
+    file.readinto(data)
 
-    addr, size = simflash.window()
-    del sys.modules["simflash"]
-    n = os.stat(image)[6]
-    if n > size:
-        raise OSError("ROMFS image of %d bytes over the %d-byte partition" % (n, size))
-    rom = uctypes.bytearray_at(addr, n)
-    with open(image, "rb") as f:
-        f.readinto(rom)
-    return rom
-
-
-def _mount(rom):
-    # The host's filesystem is out of reach once "/" is mounted: map first.
-    import vfs
-
-    vfs.mount(vfs.VfsPosix(os.getenv("HOMECA_SIM_FLASH")), "/")
-    vfs.mount(vfs.VfsRom(rom), "/rom")
-    sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
-    os.chdir("/")
-
-
-_mount(_map_rom(os.getenv("HOMECA_SIM_ROM")))
-del _mount, _map_rom
+# The host's filesystem is out of reach once "/" is mounted: map first.
+vfs.mount(vfs.VfsPosix(os.getenv("HOMECA_SIM_FLASH")), "/")
+vfs.mount(vfs.VfsRom(data), "/rom")
+sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
+os.chdir("/")
+del path, start, end, key, data, uctypes, vfs  # `file`: startup.py's own del

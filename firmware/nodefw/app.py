@@ -16,7 +16,7 @@ from binascii import hexlify
 from micropython import const
 
 import board
-from nodefw import VERSION, config, rng, wire
+from nodefw import VERSION, rng, wire
 from nodefw import messages as m
 
 # A failed job waits before its restart, doubling up to the maximum, so a
@@ -29,9 +29,9 @@ _IDLE_MS = const(1000)  # the longest sleep of the main loop
 _DRAW_MS = const(100)  # how often the display looks for a change
 _HOUSEKEEPING_MS = const(1000)
 _FAIL_TEXT = const(48)  # STATUS last_fail
-# Not small ints on the chip: module globals, made once.
-_U32 = 0xFFFFFFFF  # a U32's maximum; as STATUS dht_age: no good reading yet
-_MAX_AGE = 0xFFFFFFFE
+# Not small ints on the chip: each use is an int object made once, at import.
+_U32 = const(0xFFFFFFFF)  # a U32's maximum; as STATUS dht_age: no good reading yet
+_MAX_AGE = const(0xFFFFFFFE)
 
 
 class Job:
@@ -52,6 +52,8 @@ class Device:
     """What the device knows about itself, and its answers to requests."""
 
     def __init__(self, cfg):
+        from nodefw import config  # needed at boot only: run() unloads it
+
         self.mac = board.mac()
         self.serial = hexlify(self.mac).decode().upper()
         self.name = config.device_name(cfg, self.serial)
@@ -66,7 +68,7 @@ class Device:
         self.screen = None  # the Screen once the display job runs
         self.good_ms = 0  # uptime at the last good reading
         self.restarts = 0  # job failures since boot
-        self.last_fail = ""  # "job: error" of the latest
+        self.last_fail = b""  # "job: error" of the latest, as STATUS carries it
         self._uptime_ms = 0
         self._ticks = time.ticks_ms()
         self._handlers = {}
@@ -76,7 +78,13 @@ class Device:
             Job("display", start_display, display),
             Job("housekeeping", None, housekeeping),
         ]
-        self._status_values = [None] * len(m.SCHEMAS[m.STATUS])  # reused: no allocation
+        # STATUS values, reused: no allocation. Text goes in as bytes: taking
+        # a str apart on the wire would intern each of its characters.
+        v = self._status_values = [None] * (len(m.SCHEMAS[m.STATUS]) // 3)
+        v[0] = self.mac
+        v[1] = self.name.encode()
+        v[2] = board.MODEL.encode()
+        v[3] = VERSION.encode()
         self.register(m.STATUS_REQ, self._status)
 
     def register(self, mtype, handler):
@@ -107,7 +115,11 @@ class Device:
 
     def job_failed(self, name, error):
         self.restarts += 1
-        self.last_fail = (name + ": " + error)[:_FAIL_TEXT]
+        text = bytearray((name + ": " + error).encode()[:_FAIL_TEXT])
+        for i in range(len(text)):  # STATUS carries printable ASCII only
+            if not 32 <= text[i] <= 126:
+                text[i] = 63  # "?"
+        self.last_fail = bytes(text)
         print("job", name, "failed (restart", self.restarts, "since boot):", error)
 
     def link_errors(self):
@@ -165,10 +177,6 @@ class Device:
             temp = r.temp_med
             hum = r.hum_med
             age = min((uptime - self.good_ms) // 1000, _MAX_AGE) if r.seq else _U32
-        v[0] = self.mac
-        v[1] = self.name
-        v[2] = board.MODEL
-        v[3] = VERSION
         v[4] = self.state
         v[5] = min(uptime // 1000, _U32)
         v[6] = gc.mem_free()
@@ -336,11 +344,22 @@ def repl_requested():
         time.sleep_ms(20)
 
 
+def unload(name):
+    """Forget a module of the nodefw package that is no longer needed, so that
+    its functions and tables can be collected; an import brings it back from
+    flash."""
+    del sys.modules["nodefw." + name]
+    delattr(sys.modules["nodefw"], name)
+
+
 def run():
     if repl_requested():
         print("FLASH held at boot: firmware not started, REPL kept")
         return
+    from nodefw import config
+
     dev = Device(config.load())
+    unload("config")
     print("HomeCA node fw", VERSION, "board", board.NAME, "serial", dev.serial)
     check_rng(dev)
     try:

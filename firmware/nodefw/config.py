@@ -2,6 +2,8 @@
 # blank flash): settings that are not secrets, e.g. the device's display name.
 import json
 
+from nodefw import wire
+
 PATH = "config.json"
 NAME_MAX = 24
 DHT_PERIOD_S = 10  # default DHT22 sampling period
@@ -28,7 +30,7 @@ def load(path=PATH):
 
 def valid_name(v):
     """1-24 printable ASCII characters: what the OLED and STATUS can show."""
-    return isinstance(v, str) and 0 < len(v) <= NAME_MAX and all(" " <= c <= "~" for c in v)
+    return isinstance(v, str) and 0 < len(v) <= NAME_MAX and wire.printable(v)
 
 
 def valid_dht_period(v):

@@ -12,6 +12,11 @@ except ImportError:  # CPython
         return x
 
 
+# The largest body on the HC-05 link, both ways: its buffers on the chip are
+# sized by it (a 1,024-byte wire.MAX_BODY would cost 1 KB more of the 38 KiB
+# heap), and at 9600 baud a 512-byte frame already takes half a second.
+LINK_MAX_BODY = const(512)
+
 ERROR = const(0x00)
 STATUS_REQ = const(0x01)
 STATUS = const(0x02)
@@ -46,39 +51,48 @@ DHT_NAMES = ("ok", "timeout", "checksum", "range", "error", "waiting")
 # STATUS temp and hum before the first good reading: the I16 minimum.
 NO_VALUE = const(-32768)
 
+# One flat tuple per type: name, kind, size for each field (wire.py).
 SCHEMAS = {
-    ERROR: (("code", U16, 0), ("detail", STR, 64)),
+    ERROR: ("code", U16, 0, "detail", STR, 64),
     STATUS_REQ: (),
     STATUS: (
-        ("mac", BYTES, 6),
-        ("name", STR, 24),
-        ("model", STR, 24),
-        ("fw", STR, 16),
-        ("state", U8, 0),
-        ("uptime", U32, 0),  # seconds since boot
-        ("heap_free", U32, 0),
-        ("heap_peak", U32, 0),  # most heap ever live after a collection
-        ("link_bad", U32, 0),  # corrupt frames seen on the link this boot
-        ("dht", U8, 0),  # DHT22 latest measurement: DHT_OK ... DHT_NONE above
-        ("temp", I16, 0),  # 0.1 degC, median of the last good values; -32768: none
-        ("hum", I16, 0),  # 0.1 %RH, likewise
-        ("dht_age", U32, 0),  # seconds since the last good value; 0xFFFFFFFF: none
-        ("restarts", U32, 0),  # main-loop task failures this boot (each restarted)
-        ("last_fail", STR, 48),  # "task: error" of the latest failure, or ""
+        "mac", BYTES, 6,
+        "name", STR, 24,
+        "model", STR, 24,
+        "fw", STR, 16,
+        "state", U8, 0,
+        "uptime", U32, 0,  # seconds since boot
+        "heap_free", U32, 0,
+        "heap_peak", U32, 0,  # most heap ever live after a collection
+        "link_bad", U32, 0,  # corrupt frames seen on the link this boot
+        "dht", U8, 0,  # DHT22 latest measurement: DHT_OK ... DHT_NONE above
+        "temp", I16, 0,  # 0.1 degC, median of the last good values; -32768: none
+        "hum", I16, 0,  # 0.1 %RH, likewise
+        "dht_age", U32, 0,  # seconds since the last good value; 0xFFFFFFFF: none
+        "restarts", U32, 0,  # main-loop task failures this boot (each restarted)
+        "last_fail", STR, 48,  # "task: error" of the latest failure, or ""
     ),
-}
+}  # fmt: skip
+
+
+# The host's forms (the device encodes and decodes in place, in app.py), so
+# wirebytes is imported on first use and never on the device.
 
 
 def encode(mtype, rid, values):
+    from nodefw import wirebytes
+
     schema = SCHEMAS.get(mtype)
     if schema is None:
         raise WireError("unknown message type " + str(mtype))
-    return wire.encode(mtype, rid, schema, values)
+    return wirebytes.encode(mtype, rid, schema, values)
 
 
 def decode(body):
     """(type, request id, fields) of a message body."""
-    mtype, rid = wire.header(body)
+    wire.check_header(body, 0, len(body))
+    mtype = body[1]
+    rid = (body[2] << 8) | body[3]
     schema = SCHEMAS.get(mtype)
     if schema is None:
         raise WireError("unknown message type " + str(mtype))

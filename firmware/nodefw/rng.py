@@ -159,11 +159,11 @@ class HealthyRng:
             block = self._source(BLOCK)
         except Exception as e:  # OSError, or any other: no tested bytes
             # (from None: MicroPython warns about chaining. The reason names e.)
-            raise self._fail("rng: source raised " + type(e).__name__ + ": " + str(e)) from None
+            raise self._fail("rng: source raised %s: %s" % (type(e).__name__, e)) from None
         if not isinstance(block, bytes):
             raise self._fail("rng: source gave " + type(block).__name__ + ", not bytes")
         if len(block) != BLOCK:
-            raise self._fail("rng: source gave " + str(len(block)) + " of " + str(BLOCK) + " bytes")
+            raise self._fail("rng: source gave %d of %d bytes" % (len(block), BLOCK))
         self._test(block)
         fp = hashlib.sha256(block).digest()[:_FP]
         if fp in self._seen:

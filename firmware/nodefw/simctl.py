@@ -25,11 +25,11 @@ DHT_TIMEOUT = const(1)  # the sensor does not answer (unplugged, dead)
 I2C_CHUNK = const(512)
 
 SCHEMAS = {
-    I2C_WRITE: (("addr", U8, 0), ("first", BOOL, 0), ("data", VAR, I2C_CHUNK)),
-    DHT: (("status", U8, 0), ("raw", BYTES, 5)),
-    BUTTON: (("pressed", BOOL, 0),),
-    LINK: (("up", BOOL, 0),),
+    I2C_WRITE: ("addr", U8, 0, "first", BOOL, 0, "data", VAR, I2C_CHUNK),
+    DHT: ("status", U8, 0, "raw", BYTES, 5),
+    BUTTON: ("pressed", BOOL, 0),
+    LINK: ("up", BOOL, 0),
     READY: (),
-    HC05_KEY: (("on", BOOL, 0),),
-    I2C_NACK: (("on", BOOL, 0),),
+    HC05_KEY: ("on", BOOL, 0),
+    I2C_NACK: ("on", BOOL, 0),
 }

@@ -22,7 +22,7 @@
 # then a read may see it half applied; the transaction has raised).
 import os
 
-from nodefw.wire import crc32
+from nodefw.wire import Crc32
 
 try:
     from micropython import const
@@ -80,13 +80,24 @@ def _failed(what, e):
     return StoreError(what + " failed: " + why)
 
 
+def _crc(head, data):
+    # The wire codec's CRC-32 over an item's header and data, kept in two
+    # 16-bit halves: no big integer on the chip.
+    c = Crc32()
+    c.update(head, 0, len(head))
+    c.update(data, 0, len(data))
+    return c
+
+
 def _write(path, data):
     # Three writes, not one concatenation: no second copy of a 4 KiB item.
     head = _MAGIC + len(data).to_bytes(4, "big")
     with open(path, "wb") as f:
         f.write(head)
         f.write(data)
-        f.write(crc32(data, crc32(head)).to_bytes(4, "big"))
+        tail = bytearray(4)
+        _crc(head, data).put(tail, 0)
+        f.write(tail)
         f.flush()
     _sync()
 
@@ -103,7 +114,7 @@ def _read(path, what):
         raise StoreError(what + " is corrupt (header)")
     if int.from_bytes(head[4:], "big") != len(data) or len(tail) != 4:
         raise StoreError(what + " is corrupt (length)")
-    if crc32(data, crc32(head)) != int.from_bytes(tail, "big"):
+    if not _crc(head, data).matches(tail, 0):
         raise StoreError(what + " is corrupt (checksum)")
     return data
 
@@ -135,8 +146,8 @@ class Store:
     def _path(self, name):
         if not isinstance(name, str) or not 0 < len(name) <= _NAME_MAX:
             raise StoreError("bad item name")
-        for c in name:
-            if not ("a" <= c <= "z" or "0" <= c <= "9" or c in "_-"):
+        for c in name.encode():  # bytes: a str's characters would each be interned
+            if not (97 <= c <= 122 or 48 <= c <= 57 or c == 95 or c == 45):  # a-z 0-9 _ -
                 raise StoreError("bad item name " + name)
         if name == _JOURNAL:  # the other internal names have a dot
             raise StoreError("reserved item name " + name)

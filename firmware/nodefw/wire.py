@@ -25,8 +25,10 @@ _SOF0 = const(0xF3)
 _SOF1 = const(0x8C)
 _SOF = const(b"\xf3\x8c")  # start of frame
 
-# Field kinds. A schema is a tuple of (name, kind, size) entries; size is the
-# exact length for BYTES and the maximum length for VAR and STR.
+# Field kinds. A schema is one flat tuple, name, kind, size for each field in
+# turn (one tuple, not one per field: 32 bytes of heap less per field on the
+# chip); size is the exact length for BYTES and the maximum length for VAR and
+# STR.
 U8 = const(1)
 U16 = const(2)
 U32 = const(3)
@@ -104,21 +106,9 @@ class Crc32:
         return ((self._hi ^ 0xFFFF) << 16) | (self._lo ^ 0xFFFF)
 
 
-# The codec's one running CRC (crc32, frame_into, Decoder): single-threaded,
-# and nothing awaits between its uses.
+# The codec's one running CRC (frame_into and Decoder):
+# single-threaded, and nothing awaits between its uses.
 _crc = Crc32()
-
-
-def crc32(data, crc=0):
-    """CRC-32 of data, continuing from crc, as binascii.crc32 computes it."""
-    _crc.reset(crc)
-    _crc.update(data, 0, len(data))
-    return _crc.value()
-
-
-def _wide(size):
-    # Variable fields carry a 1-byte length when their maximum fits, else 2.
-    return size > 255
 
 
 def _int_fmt(kind):
@@ -149,17 +139,24 @@ def _int_fits(kind, v):
     return -0x80000000 <= v <= 0x7FFFFFFF
 
 
+def _bad(name, what):
+    return WireError("field %s %s" % (name, what))
+
+
 def encode_into(out, pos, mtype, rid, schema, values):
     """Encode a message body into out[pos:]; returns the position after it.
 
     values: a dict by field name, or a list or tuple in schema order (what the
-    device's hot path uses: it allocates nothing)."""
+    device's hot path uses: it allocates nothing). A STR value is a str, or
+    bytes of printable ASCII: the hot path passes bytes, since taking a str
+    apart would intern each of its characters on MicroPython."""
     if not (_is_int(mtype) and _is_int(rid) and 0 <= mtype <= 0xFF and 0 <= rid <= 0xFFFF):
         raise WireError("bad message type or request id")
     end = len(out)
     if end > pos + MAX_BODY:
         end = pos + MAX_BODY
-    if pos + HEADER > end:
+    room = end - pos  # what the message may take: out's space, at most MAX_BODY
+    if room < HEADER:
         raise WireError("no room for the message")
     out[pos] = VERSION
     out[pos + 1] = mtype
@@ -167,75 +164,65 @@ def encode_into(out, pos, mtype, rid, schema, values):
     out[pos + 3] = rid & 0xFF
     pos += HEADER
     by_name = isinstance(values, dict)
-    for i in range(len(schema)):
-        name, kind, size = schema[i]
+    for i in range(0, len(schema), 3):
+        name = schema[i]
+        kind = schema[i + 1]
+        size = schema[i + 2]
         if by_name:
             if name not in values:
                 raise WireError("missing field " + name)
             v = values[name]
         else:
-            if i >= len(values):
+            if i // 3 >= len(values):
                 raise WireError("missing field " + name)
-            v = values[i]
+            v = values[i // 3]
         if kind <= BOOL:
             if kind == BOOL:
                 if v is not True and v is not False:
-                    raise WireError("field " + name + " must be a bool")
+                    raise _bad(name, "must be a bool")
                 v = 1 if v else 0
             elif not _is_int(v):
-                raise WireError("field " + name + " must be an int")
+                raise _bad(name, "must be an int")
             elif not _int_fits(kind, v):
-                raise WireError("field " + name + " out of range")
+                raise _bad(name, "out of range")
             n = _INT_SIZE[kind]
             if pos + n > end:
-                raise WireError("message longer than " + str(MAX_BODY))
+                raise WireError("message longer than " + str(room))
             struct.pack_into(_int_fmt(kind), out, pos, v)
             pos += n
             continue
-        if kind == STR:
-            if not isinstance(v, str):
-                raise WireError("field " + name + " must be a str")
-            for c in v:  # before encoding: CPython cannot encode lone surrogates
-                if not " " <= c <= "~":
-                    raise WireError("field " + name + " must be printable ASCII")
+        if kind == STR and isinstance(v, str):
+            v = _ascii(v)
+            if v is None:
+                raise _bad(name, "must be printable ASCII")
         elif isinstance(v, memoryview):
             v = bytes(v)  # a memoryview's len() counts items, not bytes
         elif not isinstance(v, bytes) and not isinstance(v, bytearray):  # no tuple of types
-            raise WireError("field " + name + " must be bytes")
-        n = len(v)  # a str of printable ASCII has as many bytes as characters
+            raise _bad(name, "must be a str" if kind == STR else "must be bytes")
+        n = len(v)
         w = 0  # bytes of its length prefix
         if kind == BYTES:
             if n != size:
-                raise WireError("field " + name + " must be " + str(size) + " bytes")
+                raise _bad(name, "must be %d bytes" % size)
         elif kind == VAR or kind == STR:
             if n > size:
-                raise WireError("field " + name + " longer than " + str(size))
-            w = 2 if _wide(size) else 1
+                raise _bad(name, "longer than %d" % size)
+            if kind == STR and not _printable(v):
+                raise _bad(name, "must be printable ASCII")
+            w = 2 if size > 255 else 1  # a 1-byte length when the maximum fits
         else:
             raise WireError("bad schema for " + name)
         if pos + w + n > end:
-            raise WireError("message longer than " + str(MAX_BODY))
+            raise WireError("message longer than " + str(room))
         if w == 2:
             out[pos] = n >> 8
             pos += 1
         if w:
             out[pos] = n & 0xFF
             pos += 1
-        if kind == STR:
-            for c in v:
-                out[pos] = ord(c)
-                pos += 1
-        else:
-            out[pos : pos + n] = v
-            pos += n
+        out[pos : pos + n] = v
+        pos += n
     return pos
-
-
-def encode(mtype, rid, schema, values):
-    """Message body: header plus the fields of `schema` taken from `values`."""
-    out = bytearray(MAX_BODY)
-    n = encode_into(out, 0, mtype, rid, schema, values)
-    return bytes(out[:n])
 
 
 def check_header(buf, start, n):
@@ -245,12 +232,6 @@ def check_header(buf, start, n):
         raise WireError("message shorter than its header")
     if buf[start] != VERSION:
         raise WireError("unsupported version " + str(buf[start]))
-
-
-def header(body):
-    """(type, request id) of a body, checking only the header."""
-    check_header(body, 0, len(body))
-    return body[1], (body[2] << 8) | body[3]
 
 
 def decode(body, schema, start=0, n=-1):
@@ -264,7 +245,10 @@ def decode(body, schema, start=0, n=-1):
     pos = start + HEADER
     end = start + n
     values = {}
-    for name, kind, size in schema:
+    for i in range(0, len(schema), 3):
+        name = schema[i]
+        kind = schema[i + 1]
+        size = schema[i + 2]
         if kind <= BOOL:
             k = _INT_SIZE[kind]
             if pos + k > end:
@@ -273,20 +257,20 @@ def decode(body, schema, start=0, n=-1):
             pos += k
             if kind == BOOL:
                 if v > 1:
-                    raise WireError("field " + name + " is not a bool")
+                    raise _bad(name, "is not a bool")
                 v = v == 1
             values[name] = v
             continue
         if kind == BYTES:
             k = size
         elif kind == VAR or kind == STR:
-            w = 2 if _wide(size) else 1
+            w = 2 if size > 255 else 1
             if pos + w > end:
                 raise WireError("truncated field " + name)
             k = body[pos] if w == 1 else (body[pos] << 8) | body[pos + 1]
             pos += w
             if k > size:
-                raise WireError("field " + name + " longer than " + str(size))
+                raise _bad(name, "longer than %d" % size)
         else:
             raise WireError("bad schema for " + name)
         if pos + k > end:
@@ -295,7 +279,7 @@ def decode(body, schema, start=0, n=-1):
         pos += k
         if kind == STR:
             if not _printable(v):
-                raise WireError("field " + name + " is not printable ASCII")
+                raise _bad(name, "is not printable ASCII")
             v = v.decode()
         values[name] = v
     if pos != end:
@@ -314,6 +298,21 @@ def _printable(b):
     return True
 
 
+def _ascii(text):
+    # The bytes of a str of printable ASCII, else None. Never take a str apart
+    # on the device: each character indexed or iterated is interned for good.
+    try:
+        b = text.encode()
+    except UnicodeError:  # CPython: lone surrogates
+        return None
+    return b if _printable(b) else None
+
+
+def printable(text):
+    """Is `text` (a str) printable ASCII, as a STR field must be?"""
+    return _ascii(text) is not None
+
+
 def frame_into(out, n):
     """Frame the n-byte body already at out[4:4 + n] in place: SOF, LEN before
     it, CRC after it. Returns the frame's length, n + 8."""
@@ -327,17 +326,6 @@ def frame_into(out, n):
     _crc.update(out, 2, n + 4)
     _crc.put(out, n + 4)
     return n + OVERHEAD
-
-
-def frame(body):
-    """Stream frame around a body, for byte links with no integrity of their own."""
-    n = len(body)
-    if not HEADER <= n <= MAX_BODY:
-        raise WireError("bad body length " + str(n))
-    out = bytearray(n + OVERHEAD)
-    out[4 : 4 + n] = body
-    frame_into(out, n)
-    return bytes(out)
 
 
 def _move(buf, dst, src, n):
@@ -461,10 +449,3 @@ class Decoder:
         if self._s == e:
             self._s = self._e = 0
         return ln
-
-    def next(self):
-        """Next complete body (bytes), None if more input is needed."""
-        n = self.next_frame()
-        if not n:
-            return None
-        return bytes(self.buf[self.body : self.body + n])

@@ -288,9 +288,9 @@ def _populate(
             sources.append((src, f"{rom}lib/{PACKAGE}/{mpy}"))
 
     for src, dev_path in sources:
-        # Tracebacks name the module as frozen code does: nodefw/wire.py, board.py.
-        source_name = dev_path.removeprefix(rom).removeprefix("lib/").removesuffix(".mpy") + ".py"
-        compile_module(src, out / dev_path, arch=spec.arch, source_name=source_name)
+        # Tracebacks name the file the import found (/rom/lib/nodefw/wire.mpy):
+        # the import interns that path anyway, so the name costs no heap.
+        compile_module(src, out / dev_path, arch=spec.arch, source_name="/" + dev_path)
         report.files.append(_entry(out, dev_path, src))
 
     if ecc_mpy is not None:

@@ -17,7 +17,7 @@ import serial
 from homeca.boards import NODEMCU, board_int
 from homeca.errors import HomecaError
 from homeca.expect import TAIL, ExpectTimeout
-from nodefw import messages, wire
+from nodefw import messages, wire, wirebytes
 
 HC05_BAUD = board_int(NODEMCU, "HC05_BAUD")  # the device's side of the link
 
@@ -56,7 +56,7 @@ class Link:
             raise LinkError(f"cannot open link {url}: {e}") from e
         self.url = url
         self.timeout = timeout
-        self._dec = wire.Decoder()
+        self._dec = wire.Decoder(messages.LINK_MAX_BODY)
         self._rid = int.from_bytes(os.urandom(2), "big")
         self.stale = 0  # answers to earlier requests, discarded
         self.log = log
@@ -79,7 +79,12 @@ class Link:
     def send(self, mtype: int, fields: dict[str, Any] | None = None) -> int:
         """Send one message; returns its request id."""
         self._rid = (self._rid + 1) & 0xFFFF
-        self.send_raw(wire.frame(messages.encode(mtype, self._rid, fields or {})))
+        body = messages.encode(mtype, self._rid, fields or {})
+        if len(body) > messages.LINK_MAX_BODY:
+            raise LinkError(
+                f"message of {len(body)} bytes is over the link's {messages.LINK_MAX_BODY}"
+            )
+        self.send_raw(wirebytes.frame(body))
         return self._rid
 
     def receive(
@@ -147,7 +152,7 @@ class Link:
     def _next_body(self) -> bytes | None:
         while True:
             try:
-                body = self._dec.next()
+                body = wirebytes.next_body(self._dec)
             except wire.WireError:
                 continue  # corrupt frame on the line: counted in the decoder
             if body is not None:

@@ -43,7 +43,7 @@ _T_MAX = const(800)
 _H_MAX = const(1000)  # 0.1 %RH
 _WINDOW = const(3)  # readings in the median
 # MicroPython's dht module raises Exception("checksum error"), not a subclass.
-_CHECKSUM_MSG = "checksum error"
+_CHECKSUM_MSG = const("checksum error")
 
 try:
     _ticks_diff = time.ticks_diff

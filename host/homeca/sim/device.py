@@ -30,7 +30,7 @@ from homeca.sim.hc05 import Hc05Model
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
 from homeca.sim.rom import ensure_rom, ensure_simflash
-from nodefw import config, simctl, wire
+from nodefw import config, simctl, wire, wirebytes
 
 ESPRESSIF_OUI = bytes.fromhex("5ccf7f")
 _RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -214,10 +214,12 @@ class SimDevice:
             env["HOMECA_SIM_RNG"] = self.rng_fault
         slave_fd = os.open(self._child.path, os.O_RDWR | os.O_NOCTTY)
         _console_termios(slave_fd)
+        # `-m startup` from the board's directory and no MICROPYPATH: no host
+        # path gets interned on the chip's heap.
+        env["MICROPYPATH"] = ""
         self._proc = subprocess.Popen(
-            [self._command, "-X", f"heapsize={self.heapsize}", "-i",
-             str(self.board_dir / "startup.py")],
-            stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, env=env,
+            [self._command, "-X", f"heapsize={self.heapsize}", "-i", "-m", "startup"],
+            cwd=self.board_dir, stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, env=env,
             start_new_session=True, preexec_fn=_take_controlling_tty,
         )  # fmt: skip
         os.close(slave_fd)
@@ -352,9 +354,9 @@ class SimDevice:
         with self._lock:
             if self._ctl is None:
                 return  # sent on the next boot's connect
-            body = wire.encode(mtype, 0, simctl.SCHEMAS[mtype], values)
+            body = wirebytes.encode(mtype, 0, simctl.SCHEMAS[mtype], values)
             with contextlib.suppress(OSError):
-                self._ctl.sendall(wire.frame(body))
+                self._ctl.sendall(wirebytes.frame(body))
 
     def _drop_device_sockets(self) -> None:
         for attr in ("_ctl", "_dev_hc05"):
@@ -462,10 +464,10 @@ class SimDevice:
             self._ctl_dec.feed(data)
             while True:
                 try:
-                    body = self._ctl_dec.next()
+                    body = wirebytes.next_body(self._ctl_dec)
                     if body is None:
                         return
-                    mtype, _ = wire.header(body)
+                    mtype, _ = wirebytes.header(body)
                     fields = wire.decode(body, simctl.SCHEMAS[mtype])
                 except (wire.WireError, KeyError) as e:
                     self.error = SimError(f"bad simulator frame from the device: {e}")
