@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 # One field of every kind, the integer ranges, the frame overhead: the shared
 # codec tests' own definitions (that file is plain Python on both interpreters).
-from test_wire_codec import ALL_KINDS, INT_RANGES, OVERHEAD
+from test_wire_codec import ALL_KINDS, INT_RANGES, OVERHEAD, fields
 
 from homeca.testing.micropython import run_micropython
 from nodefw import messages, simctl, wire, wirebytes
@@ -69,8 +69,7 @@ def field(kind: int, size: int) -> st.SearchStrategy:
 
 
 def values_for(schema) -> st.SearchStrategy:
-    triples = zip(schema[0::3], schema[1::3], schema[2::3], strict=True)
-    return st.fixed_dictionaries({name: field(kind, size) for name, kind, size in triples})
+    return st.fixed_dictionaries({name: field(kind, size) for name, kind, size in fields(schema)})
 
 
 @st.composite

@@ -90,9 +90,9 @@ def encode(mtype, rid, values):
 
 def decode(body):
     """(type, request id, fields) of a message body."""
-    wire.check_header(body, 0, len(body))
-    mtype = body[1]
-    rid = (body[2] << 8) | body[3]
+    from nodefw import wirebytes
+
+    mtype, rid = wirebytes.header(body)
     schema = SCHEMAS.get(mtype)
     if schema is None:
         raise WireError("unknown message type " + str(mtype))

@@ -192,7 +192,7 @@ def encode_into(out, pos, mtype, rid, schema, values):
             pos += n
             continue
         if kind == STR and isinstance(v, str):
-            v = _ascii(v)
+            v = _utf8(v)  # checked as bytes below
             if v is None:
                 raise _bad(name, "must be printable ASCII")
         elif isinstance(v, memoryview):
@@ -298,19 +298,20 @@ def _printable(b):
     return True
 
 
-def _ascii(text):
-    # The bytes of a str of printable ASCII, else None. Never take a str apart
-    # on the device: each character indexed or iterated is interned for good.
+def _utf8(text):
+    # A str's bytes, None if it has none (CPython: lone surrogates). Text is
+    # checked as bytes: each character of a str indexed or iterated on the
+    # device would be interned for good.
     try:
-        b = text.encode()
-    except UnicodeError:  # CPython: lone surrogates
+        return text.encode()
+    except UnicodeError:
         return None
-    return b if _printable(b) else None
 
 
 def printable(text):
     """Is `text` (a str) printable ASCII, as a STR field must be?"""
-    return _ascii(text) is not None
+    b = _utf8(text)
+    return b is not None and _printable(b)
 
 
 def frame_into(out, n):
