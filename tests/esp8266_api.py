@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
-from homeca.bundle import PACKAGE, board_spec
+from homeca.boards import board_spec
+from homeca.bundle import PACKAGE
 
 STUBS_DIST = "micropython-esp8266-esp8266-generic-stubs"
 STDLIB_DIST = "micropython-stdlib-stubs"

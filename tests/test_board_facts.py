@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from homeca import BOARDS_DIR, link
-from homeca.boards import NODEMCU, board_int, read_int, rom_image_capacity, romfs_size
-from homeca.bundle import BOARDS
+from homeca.boards import BOARDS, NODEMCU, board_int, read_int, rom_image_capacity, romfs_size
 from homeca.errors import HomecaError
 from homeca.sim import device
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from homeca import bundle
-from homeca.bundle import BOARDS, BundleReport, build_bundle, compile_module, read_mpy_header
+from homeca.boards import BOARDS, BoardSpec
+from homeca.bundle import BundleReport, build_bundle, compile_module, read_mpy_header
 from homeca.errors import HomecaError
 from homeca.interpreters import INTERPRETERS
 from homeca.sim.rom import ensure_simflash
@@ -160,7 +161,7 @@ def test_rom_image_over_the_partition_fails_and_keeps_the_bundle(
     out = tmp_path / "b"
     build_bundle("nodemcu_v3", out, ecc_mpy=None)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    small = bundle.BoardSpec("xtensa", skip_firmware=("simctl.py",), rom_capacity=4096)
+    small = BoardSpec("xtensa", skip_firmware=("simctl.py",), rom_capacity=4096)
     monkeypatch.setitem(BOARDS, "nodemcu_v3", small)
     with pytest.raises(HomecaError, match=r"ROMFS image is \d+ bytes, over the board's 4096"):
         build_bundle("nodemcu_v3", out, ecc_mpy=None)

@@ -515,11 +515,11 @@ def test_decode_rejects_overlong_length_prefix():
 
 
 def test_decode_rejects_bad_bool_byte():
-    schema = simctl.SCHEMAS[simctl.BUTTON]
-    assert wire.decode(b"\x01\xf2\x00\x00\x00", schema) == {"pressed": False}
-    assert wire.decode(b"\x01\xf2\x00\x00\x01", schema) == {"pressed": True}
+    schema = simctl.SCHEMAS[simctl.HC05_KEY]
+    assert wire.decode(b"\x01\xf5\x00\x00\x00", schema) == {"on": False}
+    assert wire.decode(b"\x01\xf5\x00\x00\x01", schema) == {"on": True}
     for b in (2, 0x80, 0xFF):
-        wire_error(wire.decode, b"\x01\xf2\x00\x00" + bytes([b]), schema)
+        wire_error(wire.decode, b"\x01\xf5\x00\x00" + bytes([b]), schema)
 
 
 def test_decode_rejects_non_printable_str():

@@ -34,13 +34,15 @@ class SimBus:
 
     def __init__(self, path):
         self._sock = _connect(path)
-        self._dec = wire.Decoder(64)
+        # PINS, the largest message the simulator sends, has a 13-byte body.
+        self._dec = wire.Decoder(16)
+        self._rx = bytearray(self._dec.chunk)
         self.dht = None  # (status, raw 5 bytes) or None before the simulator says
         self.button = False
         self.i2c_nack = False  # the OLED does not acknowledge: unplugged
         self.link = None  # None until the simulator's first state arrives
-        # On connect the simulator sends the wires' state, LINK last: wait for
-        # it (bounded), or a button held at power-on would be missed.
+        # On connect the simulator sends the wires' state: wait for it
+        # (bounded), or a button held at power-on would be missed.
         deadline = time.ticks_add(time.ticks_ms(), 1000)
         while self.link is None and time.ticks_diff(deadline, time.ticks_ms()) > 0:
             self.poll()
@@ -52,30 +54,24 @@ class SimBus:
         """Apply what the simulator has sent since the last call."""
         dec = self._dec
         while True:
-            data = self._sock.read(64)
-            if not data:
+            n = self._sock.readinto(self._rx)  # what dec takes between two drains
+            if not n:
                 return
-            dec.feed(data)
+            dec.feed(self._rx, n)
             while True:
                 try:
                     n = dec.next_frame()
                     if not n:
                         break
-                    mtype = dec.buf[dec.body + 1]
-                    schema = simctl.SCHEMAS.get(mtype)
-                    if schema is None:
+                    if dec.buf[dec.body + 1] != simctl.PINS:
                         continue
-                    f = wire.decode(dec.buf, schema, dec.body, n)
+                    f = wire.decode(dec.buf, simctl.SCHEMAS[simctl.PINS], dec.body, n)
                 except wire.WireError:
                     continue
-                if mtype == simctl.DHT:
-                    self.dht = (f["status"], f["raw"])
-                elif mtype == simctl.BUTTON:
-                    self.button = f["pressed"]
-                elif mtype == simctl.LINK:
-                    self.link = f["up"]
-                elif mtype == simctl.I2C_NACK:
-                    self.i2c_nack = f["on"]
+                self.dht = (f["dht"], f["raw"])
+                self.button = f["button"]
+                self.link = f["link"]
+                self.i2c_nack = f["i2c_nack"]
 
     def send(self, mtype, values, room=16):
         """Send one message whose fields take at most `room` bytes."""
@@ -100,22 +96,14 @@ class SimBus:
         return [OLED_ADDR]
 
     def writeto(self, addr, buf, stop=True):
-        return self.writevto(addr, (buf,), stop)
-
-    def writevto(self, addr, vector, stop=True):
         self.poll()
         if addr != OLED_ADDR or self.i2c_nack:
             raise OSError(_ENODEV)  # what machine.I2C raises when nobody ACKs
-        first = True
-        n = 0
-        for buf in vector:
-            mv = memoryview(buf)
-            for i in range(0, len(mv), simctl.I2C_CHUNK):
-                part = mv[i : i + simctl.I2C_CHUNK]
-                self.send(simctl.I2C_WRITE, (addr, first, part), 8 + len(part))
-                first = False
-                n += len(part)
-        return n
+        mv = memoryview(buf)
+        for i in range(0, len(mv), simctl.I2C_CHUNK):
+            part = mv[i : i + simctl.I2C_CHUNK]
+            self.send(simctl.I2C_WRITE, (addr, i == 0, part), 8 + len(part))
+        return len(mv)
 
     def value(self):
         self.poll()

@@ -1,32 +1,31 @@
-# Stand-in for MicroPython's `dht` module on the ESP8266: the same classes and
-# errors, with the 40-bit sensor answer coming from the simulator.
+# Stand-in for MicroPython's `dht` module on the ESP8266, as far as the
+# firmware uses it: DHT22 with its errors, the 40-bit sensor answer coming from
+# the simulator. On the chip the module is frozen into the firmware and costs
+# no heap, so this one is one class (the chip's has DHTBase and DHT11 too).
+from micropython import const
+
 import board
 
-_ETIMEDOUT = 110
+_ETIMEDOUT = const(110)
 
 
-def dht_readinto(pin, buf):
-    bus = board.simbus()
-    bus.poll()
-    state = bus.dht
-    if state is None or state[0] != 0:
-        raise OSError(_ETIMEDOUT)
-    buf[:] = state[1]
-
-
-class DHTBase:
+class DHT22:
     def __init__(self, pin):
         self.pin = pin
         self.buf = bytearray(5)
 
     def measure(self):
+        # As the chip's dht_readinto: OSError(ETIMEDOUT) when nobody answers.
+        bus = board.simbus()
+        bus.poll()
+        state = bus.dht
+        if state is None or not state[0]:
+            raise OSError(_ETIMEDOUT)
         buf = self.buf
-        dht_readinto(self.pin, buf)
+        buf[:] = state[1]
         if (buf[0] + buf[1] + buf[2] + buf[3]) & 0xFF != buf[4]:
             raise Exception("checksum error")
 
-
-class DHT22(DHTBase):
     def humidity(self):
         return (self.buf[0] << 8 | self.buf[1]) * 0.1
 

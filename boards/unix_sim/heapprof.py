@@ -22,8 +22,6 @@ _MODULES = (
     "nodefw.messages",
     "nodefw.simctl",
     "board",
-    "nodefw.config",
-    "nodefw.rng",
     "nodefw.drivers.dht22",
     "nodefw.drivers.hc05_link",
     "nodefw.drivers.ssd1306",
@@ -45,15 +43,11 @@ def run():
         before = now
     import time
 
-    from nodefw import app, config
+    from nodefw import app
 
-    dev = app.Device(config.load())
+    dev = app.start()
     now = _live()
-    _say("job", "device", now - before)
-    before = now
-    app.check_rng(dev)
-    now = _live()
-    _say("job", "rng", now - before)
+    _say("job", "start", now - before)
     before = now
     for job in dev.jobs:
         for _ in range(3):  # the job's first rounds: link open, frame drawn

@@ -13,12 +13,15 @@ del file
 
 
 def _run(name):
+    # As the chip's pyexec_file: nothing of the source stays while it runs
+    # (main.py runs for the device's life).
     try:
         with open(name) as file:
-            data = file.read()
+            code = compile(file.read(), name, "exec")
     except OSError:
         return
-    exec(data, globals())
+    file = None
+    exec(code, globals())
 
 
 _run("boot.py")

@@ -16,7 +16,7 @@ from binascii import hexlify
 from micropython import const
 
 import board
-from nodefw import VERSION, rng, wire
+from nodefw import VERSION, wire
 from nodefw import messages as m
 
 # A failed job waits before its restart, doubling up to the maximum, so a
@@ -317,6 +317,8 @@ def check_rng(dev):
     """The start-up health test of the random source, before anything uses it.
     A failed source puts the device in the fault state: it keeps answering,
     shows why on the OLED and will not make keys."""
+    from nodefw import rng
+
     try:
         rng.shared(board.entropy).read(32)
     except rng.RngFailure as e:
@@ -352,20 +354,31 @@ def unload(name):
     delattr(sys.modules["nodefw"], name)
 
 
-def run():
-    if repl_requested():
-        print("FLASH held at boot: firmware not started, REPL kept")
-        return
+def start():
+    """The device, made from its settings, its random source tested and its
+    curves checked; what is needed only for that is unloaded again."""
     from nodefw import config
 
     dev = Device(config.load())
     unload("config")
     print("HomeCA node fw", VERSION, "board", board.NAME, "serial", dev.serial)
     check_rng(dev)
+    # The test's verdict is in dev.state; a protocol that needs random bytes
+    # imports rng again, and a fresh source passes its start-up test first.
+    unload("rng")
     try:
-        from nodefw import ecc  # noqa: F401 - boot.py loaded it while the heap was empty
+        from nodefw import ecc  # noqa: F401 - boot.py loaded the native module early
+
+        unload("ecc")  # the curves are there; a protocol imports them when it needs them
     except Exception as e:
         print("ecc:", repr(e))
         dev.state = m.ST_FAULT
         dev.warning = "NO CRYPTO"
-    main(dev)
+    return dev
+
+
+def run():
+    if repl_requested():
+        print("FLASH held at boot: firmware not started, REPL kept")
+        return
+    main(start())

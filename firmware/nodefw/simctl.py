@@ -12,24 +12,24 @@ except ImportError:  # CPython
 
 
 I2C_WRITE = const(0xF0)  # device -> sim: one I2C write, maybe in several chunks
-DHT = const(0xF1)  # sim -> device: what the DHT22 answers on its next read
-BUTTON = const(0xF2)  # sim -> device: FLASH button state
-LINK = const(0xF3)  # sim -> device: HC-05 STATE pin (a phone is connected)
+# sim -> device: the state of every input wire, sent whole on connect and on
+# each change (one message type, not one per wire: fewer names and tuples on
+# the chip's heap, and the chip never sees half an update).
+PINS = const(0xF1)
 READY = const(0xF4)  # device -> sim: the firmware's main loop is running
 HC05_KEY = const(0xF5)  # device -> sim: HC-05 KEY/EN pin: AT command mode
-I2C_NACK = const(0xF6)  # sim -> device: no I2C device acknowledges (OLED unplugged)
-
-DHT_OK = const(0)
-DHT_TIMEOUT = const(1)  # the sensor does not answer (unplugged, dead)
 
 I2C_CHUNK = const(512)
 
 SCHEMAS = {
     I2C_WRITE: ("addr", U8, 0, "first", BOOL, 0, "data", VAR, I2C_CHUNK),
-    DHT: ("status", U8, 0, "raw", BYTES, 5),
-    BUTTON: ("pressed", BOOL, 0),
-    LINK: ("up", BOOL, 0),
+    PINS: (
+        "dht", BOOL, 0,  # the DHT22 answers `raw` on its next read (else: unplugged, dead)
+        "raw", BYTES, 5,
+        "button", BOOL, 0,  # FLASH held
+        "link", BOOL, 0,  # HC-05 STATE pin: a phone is connected
+        "i2c_nack", BOOL, 0,  # no I2C device acknowledges (OLED unplugged)
+    ),
     READY: (),
     HC05_KEY: ("on", BOOL, 0),
-    I2C_NACK: ("on", BOOL, 0),
-}
+}  # fmt: skip

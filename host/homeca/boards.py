@@ -11,6 +11,7 @@ else for a name asked for is an error naming the file.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -81,3 +82,43 @@ def romfs_size(board: str = NODEMCU) -> int:
 def rom_image_capacity(board: str = NODEMCU) -> int:
     """Bytes of the ROMFS partition an image may use: all before the native code."""
     return board_int(board, "FLASH_NATIVE_CODE_START") - board_int(board, "FLASH_ROMFS_START")
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """What goes into one board's bundle besides the whole device package."""
+
+    arch: str  # mpy-cross -march, and the build/ecc/<arch> the native module comes from
+    other_archs: tuple[str, ...] = ()  # the same board on another interpreter (build_bundle arch=)
+    skip_firmware: tuple[str, ...] = ()  # nodefw modules (package-relative) not deployed
+    skip_board: tuple[str, ...] = ()  # board files that are not device files
+    rom_capacity: int = field(kw_only=True)  # bytes of ROMFS partition the image may use
+
+
+BOARDS: dict[str, BoardSpec] = {
+    # simctl: the simulator's wire messages, imported only by boards/unix_sim.
+    # The image may fill the ROMFS partition up to the native code boot.py
+    # places in its last 32 KiB (the figures: boards/nodemcu_v3/board.py).
+    NODEMCU: BoardSpec(
+        "xtensa", skip_firmware=("simctl.py",), rom_capacity=rom_image_capacity(NODEMCU)
+    ),
+    # startup.py (and reset.py, which it runs) is the unix port's stand-in for
+    # the C startup: the simulator runs it as the interpreter's script, it is
+    # not on the device filesystem.
+    # x86: the same board on the 32-bit ESP8266-like interpreter (unix32). Its
+    # flash window (boards/unix_sim/simflash) is the whole partition it simulates.
+    "unix_sim": BoardSpec(
+        "x64",
+        other_archs=("x86",),
+        skip_board=("startup.py", "reset.py"),
+        rom_capacity=romfs_size(NODEMCU),
+    ),
+}
+
+
+def board_spec(board: str) -> BoardSpec:
+    spec = BOARDS.get(board)
+    if spec is None or not board_file(board).is_file():
+        known = ", ".join(sorted(BOARDS))
+        raise HomecaError(f"unknown board {board!r} (boards with a bundle: {known})")
+    return spec

@@ -43,10 +43,10 @@ from rich.console import Console
 from rich.table import Table
 
 from homeca import BOARDS_DIR, FIRMWARE_DIR, REPO_DIR
-from homeca.boards import NODEMCU, rom_image_capacity, romfs_size
+from homeca.boards import BoardSpec, board_spec
+from homeca.devconfig import config_text
 from homeca.errors import HomecaError
 from homeca.tools import venv_tool
-from nodefw import config
 
 PACKAGE = "nodefw"
 SOURCE_FILES = ("boot.py", "main.py")  # run by name at reset: never compiled
@@ -69,38 +69,6 @@ MPY_ARCH = {
     "armv7emdp": 8,
     "xtensa": 9,
     "xtensawin": 10,
-}
-
-
-@dataclass(frozen=True)
-class BoardSpec:
-    """What goes into one board's bundle besides the whole device package."""
-
-    arch: str  # mpy-cross -march, and the build/ecc/<arch> the native module comes from
-    other_archs: tuple[str, ...] = ()  # the same board on another interpreter (build_bundle arch=)
-    skip_firmware: tuple[str, ...] = ()  # nodefw modules (package-relative) not deployed
-    skip_board: tuple[str, ...] = ()  # board files that are not device files
-    rom_capacity: int = field(kw_only=True)  # bytes of ROMFS partition the image may use
-
-
-BOARDS: dict[str, BoardSpec] = {
-    # simctl: the simulator's wire messages, imported only by boards/unix_sim.
-    # The image may fill the ROMFS partition up to the native code boot.py
-    # places in its last 32 KiB (the figures: boards/nodemcu_v3/board.py).
-    NODEMCU: BoardSpec(
-        "xtensa", skip_firmware=("simctl.py",), rom_capacity=rom_image_capacity(NODEMCU)
-    ),
-    # startup.py (and reset.py, which it runs) is the unix port's stand-in for
-    # the C startup: the simulator runs it as the interpreter's script, it is
-    # not on the device filesystem.
-    # x86: the same board on the 32-bit ESP8266-like interpreter (unix32). Its
-    # flash window (boards/unix_sim/simflash) is the whole partition it simulates.
-    "unix_sim": BoardSpec(
-        "x64",
-        other_archs=("x86",),
-        skip_board=("startup.py", "reset.py"),
-        rom_capacity=romfs_size(NODEMCU),
-    ),
 }
 
 
@@ -199,14 +167,6 @@ def _run_mpy_cross(args: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     except OSError as e:
         raise HomecaError(f"cannot run mpy-cross ({cmd[0]}): {e}") from e
-
-
-def board_spec(board: str) -> BoardSpec:
-    spec = BOARDS.get(board)
-    if spec is None or not (BOARDS_DIR / board / "board.py").is_file():
-        known = ", ".join(sorted(BOARDS))
-        raise HomecaError(f"unknown board {board!r} (boards with a bundle: {known})")
-    return spec
 
 
 def default_ecc_mpy(board: str) -> Path:
@@ -373,26 +333,6 @@ def _check_ecc(ecc_mpy: Path, arch: str) -> None:
         names = {v: k for k, v in MPY_ARCH.items()}
         found = names.get(header.arch, f"arch {header.arch}")
         raise HomecaError(f"{ecc_mpy} is native code for {found}; the board needs {arch}")
-
-
-def config_text(settings: dict) -> str:
-    """config.json for `settings`, checked as the device reads it (nodefw.config):
-    a value the device would ignore is refused here, with the reason."""
-    if not isinstance(settings, dict):
-        raise HomecaError("settings must be a dict (written as config.json)")
-    unknown = sorted(set(settings) - set(config.KEYS))
-    if unknown:
-        raise HomecaError(
-            f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(config.KEYS)}"
-        )
-    name = settings.get("name")
-    if name is not None and not config.valid_name(name):
-        raise HomecaError(f"device name {name!r}: 1-{config.NAME_MAX} printable ASCII characters")
-    period = settings.get("dht_period_s")
-    if period is not None and not config.valid_dht_period(period):
-        lo, hi = config.DHT_PERIOD_MIN, config.DHT_PERIOD_MAX
-        raise HomecaError(f"dht_period_s {period!r}: whole seconds, {lo}-{hi}")
-    return json.dumps(settings, sort_keys=True, separators=(",", ":"))
 
 
 def _write_manifest(path: Path, report: BundleReport) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from homeca import BOARDS_DIR, interpreters
 from homeca.boards import NODEMCU, board_int
-from homeca.bundle import config_text
+from homeca.devconfig import config_text
 from homeca.errors import HomecaError
 from homeca.sim.hc05 import Hc05Model
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
@@ -97,7 +97,7 @@ class SimDevice:
         self.ready = threading.Event()
         self._i2c_last = 0.0
         self._lock = threading.RLock()  # setters send to the chip while holding it
-        self._dht: tuple[int, bytes] = (simctl.DHT_OK, dht22_answer(21.0, 45.0))
+        self._dht: tuple[bool, bytes] = (True, dht22_answer(21.0, 45.0))  # answers, with
         self._button = False
         self._button_release_at: float | None = None
         self._i2c_nack = False
@@ -285,32 +285,32 @@ class SimDevice:
     # -- peripherals -------------------------------------------------------
 
     def set_dht(self, temperature: float, humidity: float) -> None:
-        self._set_dht(simctl.DHT_OK, dht22_answer(temperature, humidity))
+        self._set_dht(True, dht22_answer(temperature, humidity))
 
     def set_dht_fault(self, fault: str) -> None:
         """'timeout' (no answer) or 'checksum' (a corrupted answer)."""
         if fault == "timeout":
-            self._set_dht(simctl.DHT_TIMEOUT, bytes(5))
+            self._set_dht(False, bytes(5))
         elif fault == "checksum":
             raw = bytearray(dht22_answer(21.0, 45.0))
             raw[4] ^= 0x5A
-            self._set_dht(simctl.DHT_OK, bytes(raw))
+            self._set_dht(True, bytes(raw))
         else:
             raise SimError(f"unknown DHT22 fault {fault!r} (timeout, checksum)")
 
     # Each setter changes the pin and tells the chip under one lock: a chip that
     # connects meanwhile gets the new value from _accept, never the old one.
 
-    def _set_dht(self, status: int, raw: bytes) -> None:
+    def _set_dht(self, answers: bool, raw: bytes) -> None:
         with self._lock:
-            self._dht = (status, raw)
-            self._ctl_send(simctl.DHT, {"status": status, "raw": raw})
+            self._dht = (answers, raw)
+            self._send_pins()
 
     def set_i2c_nack(self, on: bool) -> None:
         """The OLED stops (or resumes) acknowledging on the I2C bus: unplugged."""
         with self._lock:
             self._i2c_nack = on
-            self._ctl_send(simctl.I2C_NACK, {"on": on})
+            self._send_pins()
 
     def press_button(self, seconds: float = 0.1) -> None:
         with self._lock:
@@ -320,12 +320,12 @@ class SimDevice:
     def hold_button(self) -> None:
         with self._lock:
             self._button, self._button_release_at = True, None
-            self._ctl_send(simctl.BUTTON, {"pressed": True})
+            self._send_pins()
 
     def release_button(self) -> None:
         with self._lock:
             self._button, self._button_release_at = False, None
-            self._ctl_send(simctl.BUTTON, {"pressed": False})
+            self._send_pins()
 
     def oled_pixels(
         self, after: int | None = None, quiet: float = 0.05, timeout: float = 2.0
@@ -349,6 +349,13 @@ class SimDevice:
         return frame_to_png(self.oled_pixels(), Path(path), scale)
 
     # -- I/O thread --------------------------------------------------------
+
+    def _send_pins(self) -> None:
+        """Tell the chip the state of every input wire (simctl.PINS)."""
+        with self._lock:
+            pins = {"dht": self._dht[0], "raw": self._dht[1], "button": self._button,
+                    "link": self._link_up, "i2c_nack": self._i2c_nack}  # fmt: skip
+            self._ctl_send(simctl.PINS, pins)
 
     def _ctl_send(self, mtype: int, values: dict) -> None:
         with self._lock:
@@ -433,10 +440,7 @@ class SimDevice:
             setattr(self, attr, conn)
             if attr == "_ctl":  # the pins as they are now; setters wait for the lock
                 self._ctl_dec.reset()
-                self._ctl_send(simctl.DHT, {"status": self._dht[0], "raw": self._dht[1]})
-                self._ctl_send(simctl.BUTTON, {"pressed": self._button})
-                self._ctl_send(simctl.I2C_NACK, {"on": self._i2c_nack})
-                self._ctl_send(simctl.LINK, {"up": self._link_up})
+                self._send_pins()
         if attr == "_dev_hc05":
             self._to_chip_uart(b"")
 
@@ -530,7 +534,7 @@ class SimDevice:
         up = self.hc05.attached() and self._dev_hc05 is not None
         if up != self._link_up:
             self._link_up = up
-            self._ctl_send(simctl.LINK, {"up": up})
+            self._send_pins()
 
     def _tick(self, proc: subprocess.Popen | None) -> None:
         self._update_link()
