@@ -44,8 +44,13 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     env = {"COLUMNS": "200", "PATH": "/usr/bin:/bin"}
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert res.returncode == 0, res.stderr
-    for name in ("kitchen-node", "hall-node"):
+    for name in ("kitchen-node", "hall-node", "garage-node"):
         assert name in res.stdout
         assert Image.open(tmp_path / f"{name}-oled.png").size == (512, 256)
-    assert res.stdout.count("blank") == 2
+    assert res.stdout.count(": provisioned, ") == 3  # one board per key mode
+    assert res.stdout.count("released") == 3  # and each boots released
     assert "23.4 degC 41.0 %RH" in res.stdout and "19.8 degC 55.5 %RH" in res.stdout
+    # A rerun provisions nothing twice.
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.count(": already provisioned, ") == 3

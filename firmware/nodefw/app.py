@@ -58,7 +58,7 @@ class Device:
         self.serial = hexlify(self.mac).decode().upper()
         self.name = config.device_name(cfg, self.serial)
         self.dht_period_ms = config.dht_period_s(cfg) * 1000
-        self.state = m.ST_BLANK  # provisioning (a later layer) moves it on
+        self.state = m.ST_BLANK  # start() reads the stored one
         self.warning = None  # short text for the OLED, e.g. an RNG failure
         self.changed = True  # what the screen shows has changed
         self.heap_peak = 0
@@ -362,6 +362,7 @@ def start():
     dev = Device(config.load())
     unload("config")
     print("HomeCA node fw", VERSION, "board", board.NAME, "serial", dev.serial)
+    load_state(dev)
     check_rng(dev)
     # The test's verdict is in dev.state; a protocol that needs random bytes
     # imports rng again, and a fresh source passes its start-up test first.
@@ -375,6 +376,22 @@ def start():
         dev.state = m.ST_FAULT
         dev.warning = "NO CRYPTO"
     return dev
+
+
+def load_state(dev):
+    """The lifecycle state the store holds (blank until the burn-in station
+    has made the factory identity); a store that cannot be read is a fault."""
+    from nodefw import identity, store
+
+    try:
+        dev.state = identity.lifecycle(store.Store(), m.ST_BLANK)
+    except (OSError, store.StoreError) as e:
+        print("store:", e)
+        dev.state = m.ST_FAULT
+        dev.warning = "STORE FAILED"
+    unload("identity")
+    unload("store")
+    print("state", m.STATE_NAMES[dev.state])
 
 
 def run():

@@ -1,6 +1,7 @@
 # The message catalogue: one schema per message type, shared by every party.
-# Type ranges: 0x00-0x0F link and device basics, 0x10-0x3F HomeCA,
-# 0x40-0x6F P3, 0xF0-0xFF simulator control (never on a real link).
+# Type ranges: 0x00-0x0F link and device basics, 0x10-0x3F HomeCA (0x10-0x12:
+# the burn-in station's, on the console only, in nodefw/identity.py), 0x40-0x6F
+# P3, 0xF0-0xFF simulator control (never on a real link).
 from nodefw import wire
 from nodefw.wire import BYTES, I16, STR, U8, U16, U32, WireError
 
@@ -27,6 +28,7 @@ E_UNAUTHORIZED = const(401)
 E_UNKNOWN_TYPE = const(404)
 E_WRONG_STATE = const(409)
 E_INTERNAL = const(500)
+E_UNAVAILABLE = const(503)  # a part the request needs has failed (the RNG)
 
 # Device lifecycle states, as carried in STATUS and shown on the OLED.
 ST_BLANK = const(0)  # no identity key yet: waiting for burn-in provisioning

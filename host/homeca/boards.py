@@ -41,14 +41,18 @@ def _assignments(path: Path) -> dict[str, list[ast.expr]]:
     return values
 
 
-def read_int(path: Path, name: str) -> int:
-    """The integer `name` is assigned at module level in `path`."""
+def _only(path: Path, name: str) -> ast.expr:
     values = _assignments(path).get(name, [])
     if not values:
         raise HomecaError(f"{path} has no module-level {name}")
     if len(values) > 1:
         raise HomecaError(f"{path} assigns {name} {len(values)} times")
-    value = values[0]
+    return values[0]
+
+
+def read_int(path: Path, name: str) -> int:
+    """The integer `name` is assigned at module level in `path`."""
+    value = _only(path, name)
     if (
         isinstance(value, ast.Call)
         and isinstance(value.func, ast.Name)
@@ -72,6 +76,15 @@ def read_int(path: Path, name: str) -> int:
 def board_int(board: str, name: str) -> int:
     """The integer constant `name` of the board's board.py."""
     return read_int(board_file(board), name)
+
+
+def board_text(board: str, name: str) -> str:
+    """The string constant `name` of the board's board.py (NAME, MODEL)."""
+    path = board_file(board)
+    value = _only(path, name)
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        raise HomecaError(f"{path}:{value.lineno}: {name} is not a string literal")
+    return value.value
 
 
 def romfs_size(board: str = NODEMCU) -> int:

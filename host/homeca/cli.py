@@ -217,6 +217,16 @@ def demo(workdir: Path) -> None:
     run_demo(workdir, out)
 
 
+def _add_station_commands() -> None:
+    from homeca.station.commands import provision, station
+
+    cli.add_command(station)
+    cli.add_command(provision)
+
+
+_add_station_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, prog_name="homeca", standalone_mode=False)

