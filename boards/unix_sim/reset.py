@@ -29,9 +29,17 @@ data = uctypes.bytearray_at(start, key)
 with open(path, "rb") as file:
     file.readinto(data)
 
-# The host's filesystem is out of reach once "/" is mounted: map first.
-vfs.mount(vfs.VfsPosix(os.getenv("HOMECA_SIM_FLASH")), "/")
+# The host's filesystem is out of reach once anything is mounted: open first.
+# A flash image (written by `homeca flash`) holds LittleFS at "/", as a
+# board's flash does; otherwise "/" is a host directory.
+path = os.getenv("HOMECA_SIM_FS_IMAGE")
+file = path and open(path, "r+b")  # noqa: SIM115 - the mounted filesystem keeps it
 vfs.mount(vfs.VfsRom(data), "/rom")
+if file:
+    sys.path[:] = ["/rom"]
+    __import__("flashbdev").mount(file)
+else:
+    vfs.mount(vfs.VfsPosix(os.getenv("HOMECA_SIM_FLASH")), "/")
 sys.path[:] = ["", ".frozen", "/rom", "/rom/lib", "/lib"]
 os.chdir("/")
 del path, start, end, key, data, uctypes, vfs  # `file`: startup.py's own del

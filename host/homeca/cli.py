@@ -218,10 +218,12 @@ def demo(workdir: Path) -> None:
 
 
 def _add_station_commands() -> None:
-    from homeca.station.commands import provision, station
+    from homeca.station.commands import flash, hil, provision, station
 
     cli.add_command(station)
     cli.add_command(provision)
+    cli.add_command(flash)
+    cli.add_command(hil)
 
 
 _add_station_commands()

@@ -18,6 +18,7 @@ from homeca.errors import HomecaError
 from homeca.expect import ExpectTimeout
 
 CONSOLE_BAUD = 115200
+_OPEN_TRIES = 4
 _EXPECT_HELD = 64 * 1024  # console output expect() keeps unmatched: the newest
 
 Pattern = str | bytes | re.Pattern[str] | re.Pattern[bytes]
@@ -34,11 +35,16 @@ class ConsoleTimeout(ConsoleError, ExpectTimeout):
 class Console:
     def __init__(self, url: str, baudrate: int = CONSOLE_BAUD, log: Path | None = None) -> None:
         """`log`: the device's own log of its console, named in expect() timeouts."""
-        try:
-            # A read timeout keeps every wait bounded, also on a pty.
-            self._t = SerialTransport(url, baudrate=baudrate, timeout=1)
-        except TransportError as e:
-            raise ConsoleError(f"cannot open console {url}: {e}") from e
+        # A read timeout keeps every wait bounded, also on a pty. A port that
+        # has just (re)appeared can refuse the first open: a few quick retries.
+        for attempt in range(_OPEN_TRIES):
+            try:
+                self._t = SerialTransport(url, baudrate=baudrate, timeout=1)
+                break
+            except TransportError as e:
+                if attempt == _OPEN_TRIES - 1:
+                    raise ConsoleError(f"cannot open console {url}: {e}") from e
+                time.sleep(0.2)
         self.url = url
         self.log = log
         self._rx = bytearray()  # output read by expect() since its last match (the newest)

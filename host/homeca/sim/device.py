@@ -26,6 +26,7 @@ from homeca import BOARDS_DIR, interpreters
 from homeca.boards import NODEMCU, board_int
 from homeca.devconfig import config_text
 from homeca.errors import HomecaError
+from homeca.fsimage import BLOCK, fs_region
 from homeca.sim.hc05 import Hc05Model
 from homeca.sim.oled import OledError, SSD1306Model, frame_to_png
 from homeca.sim.ptyport import PtyPort
@@ -66,8 +67,12 @@ class SimDevice:
         board: str = "unix_sim",
         rng_fault: str | None = None,
         settings: dict | None = None,
+        flash_image: Path | str | None = None,
     ) -> None:
         self.state_dir = Path(state_dir)
+        # A whole-flash image as `homeca flash` writes it: the chip boots its
+        # ROMFS partition and mounts its LittleFS region at "/" (no deployment).
+        self.flash_image = None if flash_image is None else Path(flash_image)
         # config.json beside the name, written at deployment (first start only)
         self.settings = dict(settings or {})
         try:
@@ -156,9 +161,12 @@ class SimDevice:
         if self._thread:
             raise SimError("device already started")
         self._command = self.interpreter.command()
-        self._deploy_if_blank()
         self._run_dir = Path(tempfile.mkdtemp(prefix="hcsim-"))
-        self._rom = ensure_rom(self._run_dir / "rom.img", self.interpreter)
+        if self.flash_image is None:
+            self._deploy_if_blank()
+            self._rom = ensure_rom(self._run_dir / "rom.img", self.interpreter)
+        else:
+            self._rom = self._run_dir / "rom.img"  # the partition's bytes, at each power-on
         self._simflash = ensure_simflash(self.interpreter)
         self.console = PtyPort()
         self.hc05 = PtyPort()
@@ -212,6 +220,8 @@ class SimDevice:
         }
         if self.rng_fault:
             env["HOMECA_SIM_RNG"] = self.rng_fault
+        if self.flash_image is not None:
+            env.update(self._image_env())
         slave_fd = os.open(self._child.path, os.O_RDWR | os.O_NOCTTY)
         _console_termios(slave_fd)
         # `-m startup` from the board's directory and no MICROPYPATH: no host
@@ -226,6 +236,22 @@ class SimDevice:
         self._mode = mode
         self._tail = b""
         self.boots += 1
+
+    def _image_env(self) -> dict[str, str]:
+        """Boot from the flash image: its ROMFS partition as the ROM image,
+        its LittleFS region as "/"."""
+        start = board_int(NODEMCU, "FLASH_ROMFS_START")
+        end = board_int(NODEMCU, "FLASH_NATIVE_CODE_START")
+        if not self.flash_image.is_file():
+            raise SimError(f"no flash image at {self.flash_image}")
+        with open(self.flash_image, "rb") as f:
+            f.seek(start)
+            self._rom.write_bytes(f.read(end - start))
+        fs_start, fs_size = fs_region(NODEMCU)
+        return {
+            "HOMECA_SIM_FS_IMAGE": str(self.flash_image.resolve()),
+            "HOMECA_SIM_FS": f"{fs_start}:{fs_size // BLOCK}",
+        }
 
     def power_cut(self) -> None:
         """Pull the plug: SIGKILL, whatever the firmware is doing."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from homeca.errors import HomecaError
 from homeca.station import keys
+from homeca.station.flash import DEFAULT_BAUD, BoardResult, flash_board, regions_for
 from homeca.station.provision import MODES, Job, Outcome, provision_ports
 from homeca.station.settings import DIR_ENV, PASSPHRASE_ENV, station_paths
 from homeca.station.station import export_manifest, init_station, open_db, station_name
@@ -130,3 +132,144 @@ def provision(ports: tuple[str, ...], key_mode: str, model: str, operator: str,
     out.print(t)
     if failed:
         raise HomecaError(f"{failed} of {len(ports)} boards failed; logs in {paths.logs}")
+
+
+@click.command("flash")
+@click.option("--port", "ports", multiple=True, required=True, help="a serial port (repeat)")
+@click.option(
+    "--micropython",
+    "image",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="MicroPython for the ESP8266 (FLASH_2M_ROMFS), as downloaded",
+)
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    default=Path("build/bundle/nodemcu_v3"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="the firmware bundle (`make firmware`)",
+)
+@click.option("--baud", default=DEFAULT_BAUD, show_default=True, help="baud rate for writing")
+@click.option(
+    "--before",
+    type=click.Choice(["default-reset", "no-reset"]),
+    default="default-reset",
+    show_default=True,
+    help="how esptool enters the bootloader (no-reset: already there)",
+)
+@click.option(
+    "--skip-boot-check",
+    is_flag=True,
+    help="do not wait for the firmware's banner on the port after the reset",
+)
+@_dir
+def flash(
+    ports: tuple[str, ...],
+    image: Path,
+    bundle_dir: Path,
+    baud: int,
+    before: str,
+    skip_boot_check: bool,
+    root: Path | None,
+) -> None:
+    """Erase each board and write MicroPython, the firmware and its filesystem, in parallel."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from nodefw import VERSION
+
+    if len(set(ports)) != len(ports):
+        raise HomecaError("a port is given twice")
+    regions = regions_for(image.read_bytes(), bundle_dir)
+    logs = station_paths(root).logs
+    logs.mkdir(parents=True, exist_ok=True)
+    results: dict[str, BoardResult | HomecaError] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+    )
+    with Progress(*columns, console=out) as bars:
+        tasks = {p: bars.add_task(p, total=1) for p in ports}
+
+        def run(port: str) -> None:
+            name = Path(port).name or port.replace("/", "_")
+            with open(logs / f"flash-{name}.log", "a") as f:
+
+                def log(text: str) -> None:
+                    f.write(text + "\n")
+                    f.flush()
+
+                def progress(done: int, total: int) -> None:
+                    bars.update(tasks[port], completed=done, total=max(total, 1))
+
+                try:
+                    results[port] = flash_board(
+                        port,
+                        regions,
+                        VERSION,
+                        baud=baud,
+                        before=before,
+                        log=log,
+                        progress=progress,
+                        check_boot=not skip_boot_check,
+                    )
+                    bars.update(tasks[port], description=f"{port} done")
+                except HomecaError as e:
+                    log(f"FAILED: {e}")
+                    results[port] = e
+                    bars.update(tasks[port], description=f"{port} FAILED")
+
+        threads = [threading.Thread(target=run, args=(p,)) for p in ports]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    t = Table(title="flashing")
+    for col in ("port", "MAC", "firmware", "result"):
+        t.add_column(col)
+    failed = 0
+    for port in ports:
+        r = results[port]
+        if isinstance(r, BoardResult):
+            t.add_row(port, r.mac, r.version or "(not checked)", "ok, every region verified")
+        else:
+            failed += 1
+            t.add_row(port, "", "", f"[red]failed: {r}[/red]")
+    out.print(t)
+    if failed:
+        raise HomecaError(f"{failed} of {len(ports)} boards failed; logs in {logs}")
+
+
+@click.command("hil")
+@click.option("--port", required=True, help="the board's console (USB serial)")
+@click.option("--hc05", help="serial URL of the board's HC-05 link (e.g. /dev/rfcomm0)")
+@click.option(
+    "--junit",
+    default=Path("build/hil/junit.xml"),
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="JUnit XML report",
+)
+@click.option("-k", "select", help="only tests matching this pytest -k expression")
+def hil(port: str, hc05: str | None, junit: Path, select: str | None) -> None:
+    """Run the device test suites against a board on a serial port."""
+    from homeca.hil import run_hil
+
+    s = run_hil(port, hc05, junit, select)
+    t = Table(title=f"hardware in the loop: {port}")
+    for col in ("tests", "passed", "failed", "errors", "skipped", "time"):
+        t.add_column(col, justify="right")
+    t.add_row(
+        str(s.tests),
+        str(s.passed),
+        str(s.failures),
+        str(s.errors),
+        str(s.skipped),
+        f"{s.seconds:.1f} s",
+    )
+    out.print(t)
+    out.print(f"JUnit XML: {junit}")
+    if s.failures or s.errors or s.tests == 0:
+        raise HomecaError("the board failed its tests" if s.tests else "no device test ran")

@@ -193,7 +193,7 @@ def _finish(con: Console, rec: Record, job: Job, log: Callable[[str], None]) -> 
 
 
 BOOT_TIMEOUT = 15.0  # the NodeMCU's 2 s REPL window, then the firmware's start
-_STATE_LINE = re.compile(rb"state (\w+)")  # app.load_state's line at boot
+_STATE_LINE = re.compile(rb"state (\w+)\r?\n")  # app.load_state's line at boot
 
 
 def _restart(con: Console, log: Callable[[str], None]) -> None:

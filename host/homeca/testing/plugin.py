@@ -33,12 +33,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="serial URL of the real board's HC-05 link (URL1|URL2|... for several boards)",
     )
     group.addoption("--heapsize", default=None, help="unix-port heap (default 64k; 38k on unix32)")
+    group.addoption(
+        "--device-tests-only",
+        action="store_true",
+        help="collect only the tests that run on a device target (`homeca hil`)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sim: needs the simulator (peripheral control or power cut); not on hardware"
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--device-tests-only"):
+        return
+    keep = [i for i in items if "target" in getattr(i, "fixturenames", ())]
+    gone = [i for i in items if "target" not in getattr(i, "fixturenames", ())]
+    if gone:
+        config.hook.pytest_deselected(items=gone)
+    items[:] = keep
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
