@@ -21,6 +21,7 @@ from homeca.station.provision import Job, Outcome, provision_ports
 from homeca.station.settings import PASSPHRASE_ENV, station_paths
 from homeca.station.station import init_station, open_db
 from nodefw import identity as ident
+from nodefw import messages as m
 
 PASS = "correct horse battery staple"
 MODEL = "nodemcu-v3-sim"
@@ -79,7 +80,7 @@ def test_four_boards_in_parallel_one_cable_pulled(tmp_path: Path, station: Path)
     assert rec["seed"].rng_mixed and not rec["seed"].maker_knows
     for mode, d in devs.items():  # the record holds the key the board holds
         assert bytes.fromhex(rec[mode].public_key) == ident.unpack(store_item(d, "id"))[3]
-        assert store_item(d, "lifecycle") == bytes((5 - 4,))  # ST_RELEASED
+        assert store_item(d, "lifecycle") == bytes((m.ST_RELEASED,))
 
     # The rerun: the pulled board is plugged in again (a new port), the others
     # are left as they are, and nothing is recorded twice.

@@ -76,11 +76,14 @@ def _provision(f, rid, out):
     if mode == ident.KEY_LOCAL:
         if secret:
             raise Refused(m.E_BAD_REQUEST, "local mode takes no secret")
-        key = _local_key()
+        key, pub = _local_key()
     elif mode == ident.KEY_FEED:
         if len(secret) != 32:
             raise Refused(m.E_BAD_REQUEST, "feed mode takes a 32-byte private key")
         key = bytes(secret)
+        pub = _public(key)
+        if pub is None:
+            raise Refused(m.E_BAD_REQUEST, "private key out of range")
         flags |= ident.MAKER_KNOWS
     elif mode == ident.KEY_SEED:
         if not ident.SEED_MIN <= len(secret) <= ident.SEED_MAX:
@@ -88,13 +91,9 @@ def _provision(f, rid, out):
         own = _own_random()
         if own:
             flags |= ident.RNG_MIXED
-        key = _seed_key(secret, own)
+        key, pub = _seed_key(secret, own)
     else:
         raise Refused(m.E_BAD_REQUEST, "unknown key mode")
-    try:
-        pub = ecc.p256_public(key)
-    except ValueError:
-        raise Refused(m.E_BAD_REQUEST, "private key out of range") from None
     # One transaction: after a power cut the device has the old identity or
     # the new one, never a key without its record.
     store.transaction(
@@ -155,8 +154,9 @@ def _local_key():
         source = rng.shared(board.entropy)
         for _ in range(_TRIES):
             key = source.read(32)
-            if _valid(key):
-                return key
+            pub = _public(key)
+            if pub is not None:
+                return key, pub
     except rng.RngFailure as e:
         raise Refused(m.E_UNAVAILABLE, "rng: " + str(e)) from None
     raise Refused(m.E_UNAVAILABLE, "rng: no valid key in " + str(_TRIES) + " draws")
@@ -177,14 +177,15 @@ def _seed_key(seed, own):
     info = _KEY_INFO + board.mac()
     for i in range(_TRIES):
         key = kdf.hkdf(bytes(seed), own, info + bytes((i,)), 32)
-        if _valid(key):
-            return key
+        pub = _public(key)
+        if pub is not None:
+            return key, pub
     raise Refused(m.E_INTERNAL, "seed gave no valid key")
 
 
-def _valid(key):
+def _public(key):
+    # The public key of a valid private key (0 < key < n), else None.
     try:
-        ecc.p256_public(key)
+        return ecc.p256_public(key)
     except ValueError:
-        return False
-    return True
+        return None

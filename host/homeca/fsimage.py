@@ -36,8 +36,7 @@ def build_fs_image(files: dict[str, bytes], size: int) -> bytes:
     of the region only has to be erased, which the flasher does."""
     if size % BLOCK or size < 2 * BLOCK:
         raise HomecaError(f"filesystem size {size}: a multiple of {BLOCK}, at least 2 blocks")
-    fs = LittleFS(block_size=BLOCK, block_count=size // BLOCK, read_size=_IO_SIZE,
-                  prog_size=_IO_SIZE, lookahead_size=_IO_SIZE)  # fmt: skip
+    fs = _littlefs(size)
     try:
         for name in sorted(files):
             path = name.strip("/")
@@ -65,8 +64,7 @@ def read_fs_image(image: bytes, size: int) -> dict[str, bytes]:
     ctx = UserContext(size)
     ctx.buffer[: len(image)] = image[:size]
     try:
-        fs = LittleFS(ctx, block_size=BLOCK, block_count=size // BLOCK, read_size=_IO_SIZE,
-                      prog_size=_IO_SIZE, lookahead_size=_IO_SIZE)  # fmt: skip
+        fs = _littlefs(size, ctx)
     except LittleFSError as e:
         raise HomecaError(f"no LittleFS filesystem in the image: {e}") from None
     out: dict[str, bytes] = {}
@@ -76,6 +74,13 @@ def read_fs_image(image: bytes, size: int) -> dict[str, bytes]:
             with fs.open(path, "rb") as f:
                 out[path] = f.read()
     return out
+
+
+def _littlefs(size: int, context: object = None) -> LittleFS:
+    """A LittleFS of `size` bytes with the device's geometry; a new one, or
+    mounted on `context`'s bytes."""
+    return LittleFS(context, block_size=BLOCK, block_count=size // BLOCK, read_size=_IO_SIZE,
+                    prog_size=_IO_SIZE, lookahead_size=_IO_SIZE)  # fmt: skip
 
 
 def bundle_files(fs_dir: Path) -> dict[str, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 
 import click
@@ -13,6 +12,7 @@ from rich.table import Table
 from homeca.errors import HomecaError
 from homeca.station import keys
 from homeca.station.flash import DEFAULT_BAUD, BoardResult, flash_board, regions_for
+from homeca.station.ports import Log, each_port
 from homeca.station.provision import MODES, Job, Outcome, provision_ports
 from homeca.station.settings import DIR_ENV, PASSPHRASE_ENV, station_paths
 from homeca.station.station import export_manifest, init_station, open_db, station_name
@@ -183,8 +183,6 @@ def flash(
         raise HomecaError("a port is given twice")
     regions = regions_for(image.read_bytes(), bundle_dir)
     logs = station_paths(root).logs
-    logs.mkdir(parents=True, exist_ok=True)
-    results: dict[str, BoardResult | HomecaError] = {}
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -193,39 +191,16 @@ def flash(
     with Progress(*columns, console=out) as bars:
         tasks = {p: bars.add_task(p, total=1) for p in ports}
 
-        def run(port: str) -> None:
-            name = Path(port).name or port.replace("/", "_")
-            with open(logs / f"flash-{name}.log", "a") as f:
+        def work(port: str, log: Log) -> BoardResult:
+            def progress(done: int, total: int) -> None:
+                bars.update(tasks[port], completed=done, total=max(total, 1))
 
-                def log(text: str) -> None:
-                    f.write(text + "\n")
-                    f.flush()
+            result = flash_board(port, regions, VERSION, baud=baud, before=before, log=log,
+                                 progress=progress, check_boot=not skip_boot_check)  # fmt: skip
+            bars.update(tasks[port], description=f"{port} done")
+            return result
 
-                def progress(done: int, total: int) -> None:
-                    bars.update(tasks[port], completed=done, total=max(total, 1))
-
-                try:
-                    results[port] = flash_board(
-                        port,
-                        regions,
-                        VERSION,
-                        baud=baud,
-                        before=before,
-                        log=log,
-                        progress=progress,
-                        check_boot=not skip_boot_check,
-                    )
-                    bars.update(tasks[port], description=f"{port} done")
-                except HomecaError as e:
-                    log(f"FAILED: {e}")
-                    results[port] = e
-                    bars.update(tasks[port], description=f"{port} FAILED")
-
-        threads = [threading.Thread(target=run, args=(p,)) for p in ports]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        results = each_port(ports, work, logs, prefix="flash-")
     t = Table(title="flashing")
     for col in ("port", "MAC", "firmware", "result"):
         t.add_column(col)

@@ -51,7 +51,6 @@ class BoardResult:
     mac: str = ""
     version: str = ""
     regions: list[Region] = field(default_factory=list)
-    error: str = ""
 
 
 def check_micropython_image(data: bytes, rom_start: int) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from homeca.errors import HomecaError
@@ -69,10 +69,3 @@ def verify(signed: dict, trusted: ec.EllipticCurvePublicKey) -> dict:
     except InvalidSignature:
         raise ManifestError("manifest signature does not verify with the trusted key") from None
     return manifest
-
-
-def load_public_key(pem: bytes) -> ec.EllipticCurvePublicKey:
-    key = serialization.load_pem_public_key(pem)
-    if not isinstance(key, ec.EllipticCurvePublicKey):
-        raise ManifestError("the manufacturer key is not an EC key")
-    return key

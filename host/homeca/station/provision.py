@@ -15,10 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -30,6 +28,7 @@ from homeca.console import Console, ConsoleError
 from homeca.errors import HomecaError
 from homeca.station.labels import write_label
 from homeca.station.models import Record, fingerprint
+from homeca.station.ports import Log, each_port, now
 from homeca.station.storage import StationDb
 from nodefw import identity as ident
 from nodefw import messages as m
@@ -60,10 +59,6 @@ class Job:
     station: str
     labels: Path
     factory_reset: bool = False
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def call(con: Console, function: str, mtype: int, values: dict) -> dict:
@@ -118,7 +113,7 @@ def _request(mode: str, challenge: bytes, reset: bool) -> tuple[dict, bytes | No
 
 
 def provision_board(con: Console, port: str, job: Job, db: StationDb,
-                    log: Callable[[str], None]) -> Outcome:  # fmt: skip
+                    log: Log) -> Outcome:  # fmt: skip
     if job.mode not in MODES:
         raise ProvisionError(f"unknown key mode {job.mode!r} (local, feed, seed)")
     challenge = os.urandom(ident.CHALLENGE)
@@ -181,12 +176,12 @@ def _record(info: dict, job: Job, note: str = "") -> Record:
         bundle_hash=info["bundle"],
         operator=job.operator,
         station=job.station,
-        time=_now(),
+        time=now(),
         note=note,
     )
 
 
-def _finish(con: Console, rec: Record, job: Job, log: Callable[[str], None]) -> None:
+def _finish(con: Console, rec: Record, job: Job, log: Log) -> None:
     _, png = write_label(rec, job.labels)
     log(f"label {png}")
     _restart(con, log)
@@ -196,7 +191,7 @@ BOOT_TIMEOUT = 15.0  # the NodeMCU's 2 s REPL window, then the firmware's start
 _STATE_LINE = re.compile(rb"state (\w+)\r?\n")  # app.load_state's line at boot
 
 
-def _restart(con: Console, log: Callable[[str], None]) -> None:
+def _restart(con: Console, log: Log) -> None:
     """The raw REPL stopped the firmware: a soft reset starts it again, and
     the station waits until it says it runs released."""
     con.soft_reset()
@@ -213,56 +208,21 @@ def _restart(con: Console, log: Callable[[str], None]) -> None:
 def provision_ports(jobs: dict[str, Job], db: StationDb, log_dir: Path,
                     on_line: Callable[[str, str], None] | None = None,
                     ) -> dict[str, Outcome | HomecaError]:  # fmt: skip
-    """The job of each port, every port in its own thread; one board's failure
-    never stops the others. The result per port is its Outcome or the error
-    that stopped it. on_line(port, text) sees each line of the ports' logs."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Outcome | HomecaError] = {}
-    lock = threading.Lock()
+    """The job of each port, all ports at once (ports.each_port): the result
+    per port is its Outcome or the error that stopped it."""
 
-    def run(port: str, job: Job) -> None:
-        name = Path(port).name or port.replace("/", "_")
-        with open(log_dir / f"{name}.log", "a") as f:
-
-            def log(text: str) -> None:
-                line = f"{_now()} {port}: {text}"
-                f.write(line + "\n")
-                f.flush()
-                if on_line:
-                    on_line(port, text)
-
+    def work(port: str, log: Log) -> Outcome:
+        try:
+            con = Console(port)
+        except ConsoleError as e:
+            raise ProvisionError(f"{port}: not a device console ({e})") from None
+        with con:
             try:
-                try:
-                    con = Console(port)
-                except ConsoleError as e:
-                    raise ProvisionError(f"{port}: not a device console ({e})") from None
-                with con:
-                    try:
-                        outcome = provision_board(con, port, job, db, log)
-                    except ProvisionError:
-                        # Refused: the board is left running as it was found.
-                        with contextlib.suppress(HomecaError, OSError):
-                            con.soft_reset()
-                        raise
-            except HomecaError as e:
-                log(f"FAILED: {e}")
-                with lock:
-                    results[port] = e
-                return
-            except (OSError, ConnectionError) as e:  # the cable pulled mid-run
-                err = ProvisionError(f"{port}: lost the board: {e}")
-                log(f"FAILED: {err}")
-                with lock:
-                    results[port] = err
-                return
-            with lock:
-                results[port] = outcome
+                return provision_board(con, port, jobs[port], db, log)
+            except ProvisionError:
+                # Refused: the board is left running as it was found.
+                with contextlib.suppress(HomecaError, OSError):
+                    con.soft_reset()
+                raise
 
-    threads = [
-        threading.Thread(target=run, args=(p, j), name=f"provision {p}") for p, j in jobs.items()
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
+    return each_port(jobs, work, log_dir, on_line=on_line)
